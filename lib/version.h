@@ -1,0 +1,4 @@
+#ifndef VSW_VERSION_H
+#define VSW_VERSION_H
+#define VSW_VERSION "0.1.0"
+#endif

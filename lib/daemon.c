@@ -64,8 +64,12 @@ static int parse_options(struct daemon_options *opts, const char *name, int argc
             break;
         switch (c) {
         case OPT_RUNDIR:
-            if (copy_option(opts->rundir, sizeof opts->rundir, optarg, "--rundir") < 0)
+            if (strlen(optarg) > RUNDIR_MAX) {
+                fprintf(stderr, "%s: --rundir: at most %d characters (socket paths)\n", name,
+                        RUNDIR_MAX);
                 return 2;
+            }
+            strcpy(opts->rundir, optarg);
             break;
         case OPT_LOG_FILE:
             if (copy_option(opts->log_file, sizeof opts->log_file, optarg, "--log-file") < 0)

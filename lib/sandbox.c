@@ -51,6 +51,10 @@ const struct sandbox_rule sandbox_runtime_rules[] = {
     SANDBOX_ALLOW(mprotect),
     SANDBOX_ALLOW(madvise),
     SANDBOX_ALLOW(futex),
+    /* glibc's thread start-up: nanomsg's worker thread is created just before the filter is
+     * loaded and may first run after it, when it registers these */
+    SANDBOX_ALLOW(rseq),
+    SANDBOX_ALLOW(set_robust_list),
     /* nanomsg: its worker thread and AF_UNIX transport */
     SANDBOX_ALLOW(epoll_wait),
     SANDBOX_ALLOW(epoll_ctl),

@@ -231,6 +231,8 @@ static void on_stream_readable(void *arg, int fd, short revents)
         enum ipc_stream_status status = ipc_subscriber_next(&d->stream, &env);
         if (status == IPC_STREAM_EMPTY)
             return;
+        if (env)
+            d->counters.notifications_received++;
         if (env && d->on_notification)
             d->on_notification(d, status, env);
         if (env)
@@ -347,15 +349,17 @@ void control_handle_status(void *ctx, const ProtobufCMessage *request, struct ip
 {
     (void)request;
     const struct daemon *d = ctx;
-    Vsw__Counter counters[4];
-    Vsw__Counter *counter_ptrs[4];
     const struct { const char *name; uint64_t value; } values[] = {
         { "ipc_requests", d->counters.requests },
         { "ipc_request_errors", d->counters.request_errors },
-        { "ipc_notifications", d->counters.notifications },
+        { "notifications_sent", d->counters.notifications },
+        { "notifications_received", d->counters.notifications_received },
         { "stream_resyncs", d->stream.resyncs },
     };
-    for (int i = 0; i < 4; i++) {
+    enum { N_COUNTERS = sizeof values / sizeof values[0] };
+    Vsw__Counter counters[N_COUNTERS];
+    Vsw__Counter *counter_ptrs[N_COUNTERS];
+    for (int i = 0; i < N_COUNTERS; i++) {
         vsw__counter__init(&counters[i]);
         counters[i].name = (char *)values[i].name;
         counters[i].value = values[i].value;
@@ -377,7 +381,7 @@ void control_handle_status(void *ctx, const ProtobufCMessage *request, struct ip
     r.version = VSW_VERSION;
     r.uptime_ms = loop_now_ms() - d->started_ms;
     r.log_level = wire_levels[vlog_get_level()];
-    r.n_counters = 4;
+    r.n_counters = N_COUNTERS;
     r.counters = counter_ptrs;
     r.n_peers = (size_t)d->n_peers;
     r.peers = peer_ptrs;

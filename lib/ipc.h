@@ -38,6 +38,7 @@ struct ipc_counters {
     uint64_t requests;        /* frames received on servers */
     uint64_t request_errors;  /* of which refused with an error reply */
     uint64_t notifications;   /* published */
+    uint64_t notifications_received;
 };
 
 /* ---- Server side ---- */

@@ -3,6 +3,7 @@
  * request failed, 2 usage error. */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +84,27 @@ static void print_links(const Vsw__StatusReply *status)
     }
 }
 
+/* --verbose: every counter and every link with its handshake and resync counts. */
+static void print_details(const Vsw__StatusReply *status)
+{
+    for (size_t i = 0; i < status->n_counters; i++)
+        printf("    %-24s %llu\n", status->counters[i]->name,
+               (unsigned long long)status->counters[i]->value);
+    for (size_t i = 0; i < status->n_peers; i++) {
+        const Vsw__PeerLink *p = status->peers[i];
+        printf("    link %-19s %s, %llu handshakes, %llu resyncs\n", p->peer,
+               p->connected ? "connected" : "down", (unsigned long long)p->handshakes,
+               (unsigned long long)p->resyncs);
+    }
+}
+
 static int cmd_status(const struct cli *cli, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    bool verbose = argc == 1;
+    if (verbose && strcmp(argv[0], "--verbose") != 0 && strcmp(argv[0], "-v") != 0) {
+        usage_error("status: unknown argument '%s'", argv[0]);
+        return EXIT_USAGE;
+    }
     int down = 0;
     printf("%-12s %-5s %-8s %-10s %-8s %s\n", "DAEMON", "STATE", "PID", "UPTIME", "VERSION",
            "LINKS");
@@ -108,6 +126,8 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
                status->version);
         print_links(status);
         putchar('\n');
+        if (verbose)
+            print_details(status);
         protobuf_c_message_free_unpacked(reply, NULL);
     }
     return down ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -152,7 +172,7 @@ static int cmd_set_log_level(const struct cli *cli, int argc, char **argv)
 }
 
 static const struct command commands[] = {
-    { "status", "", "show each daemon: up or down, pid, uptime, version, links to peers", 0, 0,
+    { "status", "[--verbose]", "show each daemon: up or down, pid, uptime, version, links", 0, 1,
       cmd_status },
     { "set-log-level", "DAEMON LEVEL", "set a daemon's log level (err, warn, info, debug)", 2, 2,
       cmd_set_log_level },
@@ -242,8 +262,10 @@ int main(int argc, char **argv)
         if (strcmp(name, cmd->name) != 0)
             continue;
         if (n_args < cmd->min_args || n_args > cmd->max_args) {
-            usage_error("'%s' takes %s%s", name, cmd->args[0] ? "arguments " : "no arguments",
-                        cmd->args);
+            if (cmd->max_args == 0)
+                usage_error("'%s' takes no arguments", name);
+            else
+                usage_error("'%s' takes arguments %s", name, cmd->args);
             return EXIT_USAGE;
         }
         return cmd->run(&cli, n_args, argv + optind + 1);

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 {
     static struct dbd dbd = { .api.sock = -1, .events.sock = -1 };
     int exit_code;
-    if (daemon_init(&dbd.daemon, "vsw-dbd", "dbd", argc, argv, &exit_code) < 0)
+    if (daemon_init(&dbd.daemon, "vsw-dbd", "dbd", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 {
     static struct flowd flowd = { .switchd_api.sock = -1, .tunnel_api.sock = -1 };
     int exit_code;
-    if (daemon_init(&flowd.daemon, "vsw-flowd", "flowd", argc, argv, &exit_code) < 0)
+    if (daemon_init(&flowd.daemon, "vsw-flowd", "flowd", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;

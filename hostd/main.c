@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 {
     static struct hostd hostd = { .api.sock = -1 };
     int exit_code;
-    if (daemon_init(&hostd.daemon, "vsw-hostd", "hostd", argc, argv, &exit_code) < 0)
+    if (daemon_init(&hostd.daemon, "vsw-hostd", "hostd", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;

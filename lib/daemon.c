@@ -14,7 +14,7 @@
 
 #include "lib/version.h"
 
-static void usage(const char *name)
+static void usage(const char *name, const struct daemon_option *extra, size_t n_extra)
 {
     printf("usage: %s [OPTIONS]\n"
            "  --rundir DIR        run directory holding sockets and pid files (default %s)\n"
@@ -25,6 +25,8 @@ static void usage(const char *name)
            "  --sandbox-trap      name a forbidden system call before dying (debugging)\n"
            "  --help, --version\n",
            name, DAEMON_DEFAULT_RUNDIR, SANDBOX_DEFAULT_USER);
+    for (size_t i = 0; i < n_extra; i++)
+        printf("  --%-17s %s\n", extra[i].name, extra[i].help);
 }
 
 static int copy_option(char *dst, size_t size, const char *value, const char *option)
@@ -37,12 +39,15 @@ static int copy_option(char *dst, size_t size, const char *value, const char *op
     return 0;
 }
 
+#define MAX_EXTRA_OPTIONS 8
+
 /* Returns 0 to go on, 1 after --help/--version, 2 on bad usage. */
-static int parse_options(struct daemon_options *opts, const char *name, int argc, char **argv)
+static int parse_options(struct daemon_options *opts, const char *name, int argc, char **argv,
+                         const struct daemon_option *extra, size_t n_extra)
 {
     enum { OPT_RUNDIR = 256, OPT_LOG_FILE, OPT_SYSLOG, OPT_LOG_LEVEL, OPT_USER, OPT_TRAP,
-           OPT_HELP, OPT_VERSION };
-    static const struct option options[] = {
+           OPT_HELP, OPT_VERSION, OPT_EXTRA };
+    static const struct option common[] = {
         { "rundir", required_argument, NULL, OPT_RUNDIR },
         { "log-file", required_argument, NULL, OPT_LOG_FILE },
         { "syslog", no_argument, NULL, OPT_SYSLOG },
@@ -51,8 +56,16 @@ static int parse_options(struct daemon_options *opts, const char *name, int argc
         { "sandbox-trap", no_argument, NULL, OPT_TRAP },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
-        { NULL, 0, NULL, 0 },
     };
+    enum { N_COMMON = sizeof common / sizeof common[0] };
+    struct option options[N_COMMON + MAX_EXTRA_OPTIONS + 1];
+    if (n_extra > MAX_EXTRA_OPTIONS)
+        n_extra = MAX_EXTRA_OPTIONS;
+    memcpy(options, common, sizeof common);
+    for (size_t i = 0; i < n_extra; i++)
+        options[N_COMMON + i] = (struct option){ extra[i].name, required_argument, NULL,
+                                                 OPT_EXTRA + (int)i };
+    options[N_COMMON + n_extra] = (struct option){ NULL, 0, NULL, 0 };
     strcpy(opts->rundir, DAEMON_DEFAULT_RUNDIR);
     strcpy(opts->user, SANDBOX_DEFAULT_USER);
     opts->log_level = VLOG_INFO;
@@ -93,12 +106,20 @@ static int parse_options(struct daemon_options *opts, const char *name, int argc
             opts->violation = SANDBOX_TRAP;
             break;
         case OPT_HELP:
-            usage(name);
+            usage(name, extra, n_extra);
             return 1;
         case OPT_VERSION:
             printf("%s %s\n", name, VSW_VERSION);
             return 1;
         default:
+            if (c >= OPT_EXTRA && c < OPT_EXTRA + (int)n_extra) {
+                const struct daemon_option *o = &extra[c - OPT_EXTRA];
+                char option[40];
+                snprintf(option, sizeof option, "--%s", o->name);
+                if (copy_option(o->value, o->size, optarg, option) < 0)
+                    return 2;
+                break;
+            }
             fprintf(stderr, "%s: try --help\n", name);
             return 2;
         }
@@ -158,14 +179,15 @@ static int open_log(const struct daemon *d)
 }
 
 int daemon_init(struct daemon *d, const char *name, const char *short_name, int argc,
-                char **argv, int *exit_code)
+                char **argv, const struct daemon_option *extra, size_t n_extra,
+                int *exit_code)
 {
     d->name = name;
     d->short_name = short_name;
     d->started_ms = loop_now_ms();
     d->control.sock = -1;
     loop_init(&d->loop);
-    int rc = parse_options(&d->opts, name, argc, argv);
+    int rc = parse_options(&d->opts, name, argc, argv, extra, n_extra);
     if (rc) {
         *exit_code = rc == 1 ? 0 : 2;
         return -1;

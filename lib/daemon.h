@@ -70,11 +70,20 @@ struct daemon {
     daemon_notification_fn *on_notification;
 };
 
-/* Parses the common options, opens the log, writes the pid file and hooks SIGTERM/SIGINT
+/* An option of one daemon's own, beyond the common ones; its value is copied into `value`. */
+struct daemon_option {
+    const char *name;            /* without the leading "--" */
+    const char *help;
+    char *value;                 /* filled when given; left as is otherwise (the default) */
+    size_t size;
+};
+
+/* Parses the common options and `extra` (may be NULL), opens the log, writes the pid file and hooks SIGTERM/SIGINT
  * (clean stop) and SIGHUP (log reopen). Runs as root, before the sandbox. Returns -1 to exit
  * with status *exit_code (0 after --help/--version, 2 on bad usage, 1 on failure). */
 int daemon_init(struct daemon *d, const char *name, const char *short_name, int argc,
-                char **argv, int *exit_code);
+                char **argv, const struct daemon_option *extra, size_t n_extra,
+                int *exit_code);
 
 /* Opens <rundir>/<short_name>.ctl serving the control routes of `routes`. */
 int daemon_open_control(struct daemon *d, const struct ipc_route *routes, size_t n_routes);

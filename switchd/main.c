@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 {
     static struct switchd switchd;
     int exit_code;
-    if (daemon_init(&switchd.daemon, "vsw-switchd", "switchd", argc, argv, &exit_code) < 0)
+    if (daemon_init(&switchd.daemon, "vsw-switchd", "switchd", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 {
     static struct tunneld tunneld;
     int exit_code;
-    if (daemon_init(&tunneld.daemon, "vsw-tunneld", "tunneld", argc, argv, &exit_code) < 0)
+    if (daemon_init(&tunneld.daemon, "vsw-tunneld", "tunneld", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;

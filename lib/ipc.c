@@ -397,7 +397,11 @@ static Vsw__Envelope *client_wait(struct ipc_client *client, uint64_t request_id
         }
         Vsw__Envelope *env = vsw__envelope__unpack(NULL, (size_t)len, frame);
         nn_freemsg(frame);
-        if (env && env->request_id == request_id)
+        /* A request the server could not read (too big, malformed) is refused with request id
+         * 0; the REQ socket delivers only the reply to the request in flight, so it is ours. */
+        if (env && (env->request_id == request_id ||
+                    (env->request_id == 0 && env->error &&
+                     env->error->code != VSW__ERROR_CODE__ERROR_NONE)))
             return env;
         if (env)
             vsw__envelope__free_unpacked(env, NULL);

@@ -1,4 +1,5 @@
-/* vsw-flowd: setup as root, drop privileges, open sockets, restrict system calls, serve. */
+/* vsw-flowd: setup as root (the tun helper, datapath sockets), drop privileges, open sockets,
+ * restrict system calls, serve. */
 #include <stdlib.h>
 
 #include "flowd/flowd.h"
@@ -17,19 +18,22 @@ static int open_sockets(struct flowd *flowd)
 
 int main(int argc, char **argv)
 {
-    static struct flowd flowd = { .switchd_api.sock = -1, .tunnel_api.sock = -1 };
+    static struct flowd flowd = { .switchd_api.sock = -1, .tunnel_api.sock = -1,
+                                  .tun.sock = -1, .env.epoll_fd = -1 };
     int exit_code;
     if (daemon_init(&flowd.daemon, "vsw-flowd", "flowd", argc, argv, NULL, 0, &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;
-    if (sandbox_drop_privileges(&flowd_sandbox_policy, flowd.daemon.opts.user) < 0 ||
-        open_sockets(&flowd) < 0 ||
+    if (flowd_datapath_setup(&flowd) < 0 ||
+        sandbox_drop_privileges(&flowd_sandbox_policy, flowd.daemon.opts.user) < 0 ||
+        open_sockets(&flowd) < 0 || flowd_datapath_start(&flowd) < 0 ||
         sandbox_restrict_syscalls(&flowd_sandbox_policy, flowd.daemon.opts.violation) < 0)
         goto out;
 
     rc = loop_run(&flowd.daemon.loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+    flowd_datapath_teardown(&flowd);
     ipc_server_close(&flowd.tunnel_api);
     ipc_server_close(&flowd.switchd_api);
     daemon_teardown(&flowd.daemon);

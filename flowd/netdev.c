@@ -1,0 +1,145 @@
+#include "flowd/netdev.h"
+
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* <net/if.h> (needed for struct ifreq) and <linux/if.h> (which has this) do not mix. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
+int netdev_socks_open(struct netdev_socks *s)
+{
+    s->nl_seq = 0;
+    s->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (s->ioctl_fd < 0 || s->nl_fd < 0) {
+        vlog_err("cannot open interface control sockets: %s", strerror(errno));
+        netdev_socks_close(s);
+        return -1;
+    }
+    /* A reply that never comes must not hang the daemon's only thread. */
+    struct timeval tv = { .tv_sec = 1 };
+    setsockopt(s->nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return 0;
+}
+
+void netdev_socks_close(struct netdev_socks *s)
+{
+    if (s->ioctl_fd >= 0)
+        close(s->ioctl_fd);
+    if (s->nl_fd >= 0)
+        close(s->nl_fd);
+    s->ioctl_fd = s->nl_fd = -1;
+}
+
+static void ifreq_init(struct ifreq *ifr, const char *name)
+{
+    memset(ifr, 0, sizeof *ifr);
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+}
+
+int netdev_ifindex(const struct netdev_socks *s, const char *name)
+{
+    struct ifreq ifr;
+    ifreq_init(&ifr, name);
+    if (ioctl(s->ioctl_fd, SIOCGIFINDEX, &ifr) < 0)
+        return -1;
+    return ifr.ifr_ifindex;
+}
+
+int netdev_set_mtu(const struct netdev_socks *s, const char *name, uint32_t mtu)
+{
+    struct ifreq ifr;
+    ifreq_init(&ifr, name);
+    ifr.ifr_mtu = (int)mtu;
+    return ioctl(s->ioctl_fd, SIOCSIFMTU, &ifr);
+}
+
+int netdev_get_mtu(const struct netdev_socks *s, const char *name, uint32_t *mtu)
+{
+    struct ifreq ifr;
+    ifreq_init(&ifr, name);
+    if (ioctl(s->ioctl_fd, SIOCGIFMTU, &ifr) < 0)
+        return -1;
+    *mtu = (uint32_t)ifr.ifr_mtu;
+    return 0;
+}
+
+int netdev_get_mac(const struct netdev_socks *s, const char *name, uint8_t *mac)
+{
+    struct ifreq ifr;
+    ifreq_init(&ifr, name);
+    if (ioctl(s->ioctl_fd, SIOCGIFHWADDR, &ifr) < 0)
+        return -1;
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    return 0;
+}
+
+static void parse_link_attrs(const struct ifinfomsg *ifi, size_t len, struct netdev_status *st)
+{
+    st->admin_up = ifi->ifi_flags & IFF_UP;
+    st->link_up = ifi->ifi_flags & IFF_LOWER_UP;
+    size_t attrs_len = len - NLMSG_ALIGN(sizeof *ifi);
+    for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, attrs_len);
+         a = RTA_NEXT(a, attrs_len)) {
+        size_t payload = RTA_PAYLOAD(a);
+        if (a->rta_type == IFLA_IFNAME && payload > 0) {
+            size_t n = payload < sizeof st->name ? payload : sizeof st->name - 1;
+            memcpy(st->name, RTA_DATA(a), n);
+            st->name[n] = '\0';
+        } else if (a->rta_type == IFLA_MTU && payload >= sizeof(uint32_t)) {
+            memcpy(&st->mtu, RTA_DATA(a), sizeof st->mtu);
+        } else if (a->rta_type == IFLA_ADDRESS && payload >= 6) {
+            memcpy(st->mac, RTA_DATA(a), 6);
+        } else if (a->rta_type == IFLA_STATS64 && payload >= sizeof(struct rtnl_link_stats64)) {
+            struct rtnl_link_stats64 k;
+            memcpy(&k, RTA_DATA(a), sizeof k);
+            st->stats = (struct netdev_stats){ k.rx_packets, k.tx_packets, k.rx_bytes,
+                                               k.tx_bytes, k.rx_errors, k.tx_errors,
+                                               k.rx_dropped, k.tx_dropped };
+        }
+    }
+}
+
+int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct ifinfomsg ifi;
+    } req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
+                      .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = ++s->nl_seq },
+              .ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex } };
+    memset(st, 0, sizeof *st);
+    if (send(s->nl_fd, &req, sizeof req, 0) < 0)
+        return -1;
+    for (;;) {
+        char buf[8192];
+        ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
+        if (n < 0)
+            return -1;
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+             nh = NLMSG_NEXT(nh, n)) {
+            if (nh->nlmsg_seq != s->nl_seq)
+                continue;   /* a late answer to an earlier request that timed out */
+            if (nh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(nh);
+                errno = e->error ? -e->error : EIO;
+                return -1;
+            }
+            if (nh->nlmsg_type == RTM_NEWLINK) {
+                parse_link_attrs(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, st);
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/* Linux network interfaces as flowd needs them: index, MTU, address, state and counters, via
+ * ioctl(2) on a datagram socket and rtnetlink (RTM_GETLINK). Both sockets are opened once at
+ * start-up, before the sandbox. */
+#ifndef VSW_FLOWD_NETDEV_H
+#define VSW_FLOWD_NETDEV_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct netdev_socks {
+    int ioctl_fd;   /* AF_UNIX datagram socket: interface ioctls */
+    int nl_fd;      /* NETLINK_ROUTE */
+    uint32_t nl_seq;
+};
+
+struct netdev_stats {
+    uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+    uint64_t rx_errors, tx_errors, rx_dropped, tx_dropped;
+};
+
+struct netdev_status {
+    char name[IF_NAMESIZE];
+    bool admin_up;
+    bool link_up;
+    uint32_t mtu;
+    uint8_t mac[6];
+    struct netdev_stats stats;
+};
+
+/* Returns 0, or -1 (logged). */
+int netdev_socks_open(struct netdev_socks *s);
+void netdev_socks_close(struct netdev_socks *s);
+
+/* The interface index of `name` in flowd's namespace, or -1 with errno set. */
+int netdev_ifindex(const struct netdev_socks *s, const char *name);
+int netdev_set_mtu(const struct netdev_socks *s, const char *name, uint32_t mtu);
+int netdev_get_mtu(const struct netdev_socks *s, const char *name, uint32_t *mtu);
+int netdev_get_mac(const struct netdev_socks *s, const char *name, uint8_t *mac);
+
+/* Everything about interface `ifindex` in one RTM_GETLINK. Returns 0, or -1 with errno set. */
+int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st);
+
+#endif

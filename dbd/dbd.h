@@ -2,15 +2,31 @@
 #ifndef VSW_DBD_H
 #define VSW_DBD_H
 
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dbd/store.h"
 #include "lib/daemon.h"
 
 #define DBD_HEARTBEAT_INTERVAL_MS 1000
+/* Compaction is checked this often, outside the path of any request. */
+#define DBD_COMPACT_CHECK_MS 10000
 
 struct dbd {
     struct daemon daemon;          /* first: see lib/daemon.h */
     struct ipc_server api;         /* dbd.sock: the dbd channel */
-    struct ipc_publisher events;   /* dbd.events: change notifications, in order */
+    struct ipc_publisher events;   /* dbd.events: updates and heartbeats, one sequence */
+    struct store store;
+    char db_path[PATH_MAX];        /* --db; default <rundir>/conf.db */
+    char schema_path[PATH_MAX];    /* --schema; default: the schema built into the binary */
+    char *schema_text;             /* the schema in use (malloc'd) */
+    size_t schema_len;
+    bool failed;                   /* a commit could not be made durable: exit non-zero */
 };
+
+/* The schema compiled in from dbd/vswitch.schema (NUL-terminated). */
+extern const char dbd_builtin_schema[];
 
 extern const struct ipc_route dbd_routes[];
 extern const size_t dbd_n_routes;

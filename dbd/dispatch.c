@@ -1,9 +1,95 @@
 /* vsw-dbd's dispatch table: every message it accepts, on every channel it serves. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbd/db.h"
 #include "dbd/dbd.h"
+#include "lib/log.h"
+
+static void publish_update(struct dbd *dbd, char *record)
+{
+    Vsw__DbdUpdate update = VSW__DBD_UPDATE__INIT;
+    update.record_json = record;
+    /* A subscriber that misses it (queue full, not yet connected) sees the gap in seq and
+     * resyncs with DBD_MONITOR; dbd never waits for anyone. */
+    if (ipc_publish(&dbd->events, VSW__DBD_TYPE__DBD_UPDATE, &update.base) < 0)
+        vlog_debug("update %llu not delivered to every subscriber",
+                 (unsigned long long)dbd->events.seq);
+}
+
+static void handle_transact(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
+{
+    struct dbd *dbd = ctx;
+    const Vsw__TransactRequest *req = (const Vsw__TransactRequest *)request;
+    char *result = NULL, *record = NULL;
+    enum store_result outcome = store_transact(&dbd->store, req->params_json,
+                                               strlen(req->params_json), &result, &record);
+    if (outcome == STORE_FAILED) {
+        /* Memory is ahead of the disk: answering would acknowledge what may be lost. Exit, and
+         * the restart replays exactly what is durable. */
+        vlog_err("a commit could not be made durable; exiting so that the restart reloads the "
+                 "database from disk");
+        ipc_reply_error(reply, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
+                        "the journal write failed; the change may or may not survive the "
+                        "restart of vsw-dbd");
+        free(result);
+        dbd->failed = true;
+        loop_stop(&dbd->daemon.loop);
+        return;
+    }
+    Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
+    out.result_json = result;
+    if (outcome == STORE_COMMITTED) {
+        publish_update(dbd, record);
+        out.committed = true;
+        out.seq = dbd->events.seq;
+    }
+    ipc_reply_message(reply, &out.base);
+    free(result);
+    free(record);
+}
+
+static void handle_monitor(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
+{
+    struct dbd *dbd = ctx;
+    const Vsw__MonitorRequest *req = (const Vsw__MonitorRequest *)request;
+    char *error = NULL;
+    char *updates = db_monitor_snapshot(dbd->store.db, req->requests_json,
+                                        strlen(req->requests_json), &error);
+    if (!updates) {
+        vlog_warn("monitor request refused: %s", error ? error : "out of memory");
+        ipc_reply_error(reply, VSW__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s",
+                        error ? error : "out of memory");
+        free(error);
+        return;
+    }
+    Vsw__MonitorReply out = VSW__MONITOR_REPLY__INIT;
+    out.updates_json = updates;
+    out.epoch = dbd->events.epoch;
+    out.seq = dbd->events.seq;
+    ipc_reply_message(reply, &out.base);
+    free(updates);
+}
+
+static void handle_get_schema(void *ctx, const ProtobufCMessage *request,
+                              struct ipc_reply *reply)
+{
+    struct dbd *dbd = ctx;
+    (void)request;
+    Vsw__GetSchemaReply out = VSW__GET_SCHEMA_REPLY__INIT;
+    out.schema_json = dbd->schema_text;
+    ipc_reply_message(reply, &out.base);
+}
 
 const struct ipc_route dbd_routes[] = {
     DAEMON_CONTROL_ROUTES,
     { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_HELLO, "DBD_HELLO", &vsw__hello__descriptor,
       daemon_handle_hello },
+    { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_TRANSACT, "DBD_TRANSACT",
+      &vsw__transact_request__descriptor, handle_transact },
+    { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_MONITOR, "DBD_MONITOR",
+      &vsw__monitor_request__descriptor, handle_monitor },
+    { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_GET_SCHEMA, "DBD_GET_SCHEMA",
+      &vsw__get_schema_request__descriptor, handle_get_schema },
 };
 const size_t dbd_n_routes = sizeof dbd_routes / sizeof dbd_routes[0];

@@ -1,7 +1,12 @@
-/* vsw-dbd: setup as root, drop privileges, open sockets, restrict system calls, serve. */
+/* vsw-dbd: setup as root, drop privileges, open the database and the sockets, restrict system
+ * calls, serve. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dbd/dbd.h"
+#include "lib/log.h"
 
 static void publish_heartbeat(void *arg)
 {
@@ -10,6 +15,62 @@ static void publish_heartbeat(void *arg)
     beat.uptime_ms = loop_now_ms() - dbd->daemon.started_ms;
     if (ipc_publish(&dbd->events, VSW__DBD_TYPE__DBD_HEARTBEAT, &beat.base) < 0)
         vlog_debug("heartbeat not published (no subscriber ready)");
+}
+
+static void compact_if_grown(void *arg)
+{
+    struct dbd *dbd = arg;
+    store_maybe_compact(&dbd->store);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        vlog_err("cannot open schema %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    char buf[8192];
+    size_t n;
+    while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, mem);
+    bool failed = !mem || ferror(f);
+    fclose(f);
+    if (mem)
+        fclose(mem);
+    if (failed) {
+        vlog_err("cannot read schema %s", path);
+        free(text);
+        return NULL;
+    }
+    *len = size;
+    return text;
+}
+
+/* Chooses the schema (--schema, or the built-in one) and the database path, as root: the
+ * schema file may be readable by root only. */
+static int load_configuration(struct dbd *dbd)
+{
+    if (dbd->schema_path[0]) {
+        dbd->schema_text = read_file(dbd->schema_path, &dbd->schema_len);
+        if (!dbd->schema_text)
+            return -1;
+    } else {
+        dbd->schema_text = strdup(dbd_builtin_schema);
+        if (!dbd->schema_text)
+            return -1;
+        dbd->schema_len = strlen(dbd_builtin_schema);
+    }
+    if (!dbd->db_path[0] &&
+        (size_t)snprintf(dbd->db_path, sizeof dbd->db_path, "%s/conf.db",
+                         dbd->daemon.opts.rundir) >= sizeof dbd->db_path) {
+        vlog_err("database path %s/conf.db is too long", dbd->daemon.opts.rundir);
+        return -1;
+    }
+    return 0;
 }
 
 static int open_sockets(struct dbd *dbd)
@@ -21,27 +82,48 @@ static int open_sockets(struct dbd *dbd)
         ipc_publisher_open(&dbd->events, d->opts.rundir, "dbd.events", VSW__CHANNEL__CHANNEL_DBD,
                            &d->counters) < 0)
         return -1;
-    return loop_add_timer(&d->loop, 0, DBD_HEARTBEAT_INTERVAL_MS, publish_heartbeat, dbd) < 0
-               ? -1 : 0;
+    if (loop_add_timer(&d->loop, 0, DBD_HEARTBEAT_INTERVAL_MS, publish_heartbeat, dbd) < 0 ||
+        loop_add_timer(&d->loop, DBD_COMPACT_CHECK_MS, DBD_COMPACT_CHECK_MS, compact_if_grown,
+                       dbd) < 0)
+        return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     static struct dbd dbd = { .api.sock = -1, .events.sock = -1 };
+    const struct daemon_option options[] = {
+        { "db", "FILE  the database file (default RUNDIR/conf.db)", dbd.db_path,
+          sizeof dbd.db_path },
+        { "schema", "FILE  the schema (default: the one built in)", dbd.schema_path,
+          sizeof dbd.schema_path },
+    };
     int exit_code;
-    if (daemon_init(&dbd.daemon, "vsw-dbd", "dbd", argc, argv, NULL, 0, &exit_code) < 0)
+    if (daemon_init(&dbd.daemon, "vsw-dbd", "dbd", argc, argv, options,
+                    sizeof options / sizeof options[0], &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;
-    if (sandbox_drop_privileges(&dbd_sandbox_policy, dbd.daemon.opts.user) < 0 ||
-        open_sockets(&dbd) < 0 ||
+    bool opened = false;
+    /* The database is opened as the unprivileged user, so that every file it creates
+     * (compaction's temporary file, saved damaged tails) belongs to that user. */
+    if (load_configuration(&dbd) < 0 ||
+        sandbox_drop_privileges(&dbd_sandbox_policy, dbd.daemon.opts.user) < 0)
+        goto out;
+    if (store_open(&dbd.store, dbd.db_path, dbd.schema_text, dbd.schema_len) < 0)
+        goto out;
+    opened = true;
+    if (open_sockets(&dbd) < 0 ||
         sandbox_restrict_syscalls(&dbd_sandbox_policy, dbd.daemon.opts.violation) < 0)
         goto out;
 
-    rc = loop_run(&dbd.daemon.loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    rc = loop_run(&dbd.daemon.loop) < 0 || dbd.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
     ipc_publisher_close(&dbd.events);
     ipc_server_close(&dbd.api);
+    if (opened)
+        store_close(&dbd.store);
+    free(dbd.schema_text);
     daemon_teardown(&dbd.daemon);
     return rc;
 }

@@ -1,10 +1,16 @@
 /* vsw-dbd's system calls beyond the runtime's (lib/sandbox.c), and its capabilities: none.
- * The database file and its journal arrive with the engine; until then dbd needs nothing more. */
+ * The journal needs durable writes, truncation of a damaged tail, and the atomic rename of
+ * compaction. */
 #include "dbd/dbd.h"
 
 static const struct sandbox_rule dbd_rules[] = {
     SANDBOX_ALLOW(fsync),
     SANDBOX_ALLOW(fdatasync),
+    SANDBOX_ALLOW(ftruncate),
+    SANDBOX_ALLOW(pread64),
+    SANDBOX_ALLOW(rename),
+    SANDBOX_ALLOW(renameat),
+    SANDBOX_ALLOW(renameat2),
 };
 
 const struct sandbox_policy dbd_sandbox_policy = {

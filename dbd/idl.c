@@ -1,0 +1,283 @@
+#include "dbd/idl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+/* The daemon's link to vsw-dbd, declared with daemon_add_peer(). */
+static struct ipc_client *dbd_client(struct daemon *d)
+{
+    for (int i = 0; i < d->n_peers; i++) {
+        if (strcmp(d->peers[i].peer, "vsw-dbd") == 0)
+            return &d->peers[i].client;
+    }
+    return NULL;
+}
+
+int idl_init(struct idl *idl, struct daemon *daemon, const char *requests,
+             idl_changed_fn *changed, void *arg)
+{
+    memset(idl, 0, sizeof *idl);
+    idl->daemon = daemon;
+    idl->client = dbd_client(daemon);
+    idl->changed = changed;
+    idl->arg = arg;
+    idl->requests = strdup(requests);
+    idl->tables = json_object_new();
+    if (!idl->client) {
+        vlog_err("idl: %s has no link to vsw-dbd", daemon->name);
+        return -1;
+    }
+    return idl->requests ? 0 : -1;
+}
+
+void idl_destroy(struct idl *idl)
+{
+    free(idl->requests);
+    json_free(idl->tables);
+    memset(idl, 0, sizeof *idl);
+}
+
+/* Converts RFC 7047 <table-updates> ({"T": {"u": {"new": row}}}) into replica form. */
+static struct json *tables_from_updates(const struct json *updates)
+{
+    struct json *tables = json_object_new();
+    for (size_t t = 0; t < json_object_size(updates); t++) {
+        const struct json *rows = json_object_value_at(updates, t);
+        struct json *table = json_object_new();
+        for (size_t r = 0; r < json_object_size(rows); r++) {
+            const struct json *row = json_object_get(json_object_value_at(rows, r), "new");
+            if (row)
+                json_object_put(table, json_object_key_at(rows, r), json_clone(row));
+        }
+        json_object_put(tables, json_object_key_at(updates, t), table);
+    }
+    return tables;
+}
+
+int idl_sync(struct idl *idl)
+{
+    Vsw__MonitorRequest req = VSW__MONITOR_REQUEST__INIT;
+    req.requests_json = idl->requests;
+    ProtobufCMessage *reply = NULL;
+    struct ipc_error err;
+    idl->synced = false;
+    if (ipc_call(idl->client, VSW__DBD_TYPE__DBD_MONITOR, &req.base,
+                 &vsw__monitor_reply__descriptor, &reply, &err) < 0) {
+        vlog_warn("idl: fetching a snapshot from vsw-dbd failed: %s", err.message);
+        return -1;
+    }
+    const Vsw__MonitorReply *r = (const Vsw__MonitorReply *)reply;
+    char *error = NULL;
+    struct json *updates = json_parse(r->updates_json, strlen(r->updates_json), &error);
+    if (!updates || !json_is_object(updates)) {
+        vlog_err("idl: vsw-dbd sent an unreadable snapshot: %s", error ? error : "not an object");
+        free(error);
+        json_free(updates);
+        protobuf_c_message_free_unpacked(reply, NULL);
+        return -1;
+    }
+    json_free(idl->tables);
+    idl->tables = tables_from_updates(updates);
+    json_free(updates);
+    idl->epoch = r->epoch;
+    idl->seq = r->seq;
+    idl->synced = true;
+    idl->syncs++;
+    protobuf_c_message_free_unpacked(reply, NULL);
+    vlog_debug("idl: synced at sequence %llu", (unsigned long long)idl->seq);
+    if (idl->changed)
+        idl->changed(idl->arg, idl);
+    return 0;
+}
+
+/* Applies a change record to the monitored tables. Returns 0, or -1 if it is unreadable. */
+static int apply_record(struct idl *idl, const char *text)
+{
+    char *error = NULL;
+    struct json *record = json_parse(text, strlen(text), &error);
+    if (!record || !json_is_object(record)) {
+        vlog_err("idl: unreadable update from vsw-dbd: %s", error ? error : "not an object");
+        free(error);
+        json_free(record);
+        return -1;
+    }
+    for (size_t t = 0; t < json_object_size(record); t++) {
+        struct json *table = json_object_get(idl->tables, json_object_key_at(record, t));
+        if (!table)
+            continue;   /* not monitored */
+        const struct json *rows = json_object_value_at(record, t);
+        for (size_t r = 0; r < json_object_size(rows); r++) {
+            const char *uuid = json_object_key_at(rows, r);
+            const struct json *row = json_object_value_at(rows, r);
+            if (json_is_null(row))
+                json_free(json_object_remove(table, uuid));
+            else
+                json_object_put(table, uuid, json_clone(row));
+        }
+    }
+    json_free(record);
+    return 0;
+}
+
+void idl_handle_notification(struct idl *idl, const Vsw__Envelope *env)
+{
+    /* The replica keeps its own position: a snapshot covers everything up to idl->seq, so
+     * older messages are skipped and anything but the next one means refetching. */
+    if (!idl->synced || env->epoch != idl->epoch || env->seq > idl->seq + 1) {
+        idl_sync(idl);
+        return;
+    }
+    if (env->seq <= idl->seq)
+        return;
+    idl->seq = env->seq;
+    if (env->type != VSW__DBD_TYPE__DBD_UPDATE)
+        return;
+    Vsw__DbdUpdate *update = vsw__dbd_update__unpack(NULL, env->payload.len, env->payload.data);
+    if (!update || apply_record(idl, update->record_json) < 0) {
+        vsw__dbd_update__free_unpacked(update, NULL);
+        idl_sync(idl);
+        return;
+    }
+    vsw__dbd_update__free_unpacked(update, NULL);
+    if (idl->changed)
+        idl->changed(idl->arg, idl);
+}
+
+const struct json *idl_table(const struct idl *idl, const char *table)
+{
+    return json_object_get(idl->tables, table);
+}
+
+/* The first operation result carrying an "error", described, or NULL. */
+static char *first_error(const struct json *result)
+{
+    for (size_t i = 0; i < json_array_size(result); i++) {
+        const struct json *op = json_array_at(result, i);
+        const struct json *error = json_object_get(op, "error");
+        if (!error)
+            continue;
+        const char *details = json_string(json_object_get(op, "details"));
+        char *text = NULL;
+        if (asprintf(&text, "operation %zu: %s%s%s", i, json_string(error),
+                     *details ? ": " : "", details) < 0)
+            return strdup("error");
+        return text;
+    }
+    return NULL;
+}
+
+int idl_transact(struct idl *idl, struct json *params, struct json **result, char **error)
+{
+    *result = NULL;
+    *error = NULL;
+    char *text = json_to_string(params);
+    json_free(params);
+    Vsw__TransactRequest req = VSW__TRANSACT_REQUEST__INIT;
+    req.params_json = text;
+    ProtobufCMessage *reply = NULL;
+    struct ipc_error err;
+    int rc = ipc_call(idl->client, VSW__DBD_TYPE__DBD_TRANSACT, &req.base,
+                      &vsw__transact_reply__descriptor, &reply, &err);
+    free(text);
+    if (rc < 0) {
+        *error = strdup(err.message);
+        return -1;
+    }
+    const Vsw__TransactReply *r = (const Vsw__TransactReply *)reply;
+    char *parse_error = NULL;
+    *result = json_parse(r->result_json, strlen(r->result_json), &parse_error);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    if (!*result) {
+        *error = parse_error;
+        return -1;
+    }
+    *error = first_error(*result);
+    return *error ? -1 : 0;
+}
+
+/* ---- Reading values ---- */
+
+/* A column's value, or NULL when absent (the column's default). */
+static const struct json *column(const struct json *row, const char *name)
+{
+    return json_object_get(row, name);
+}
+
+/* True if `value` is ["set", [...]] (or ["map", ...] when `tag` is "map"). */
+static bool tagged(const struct json *value, const char *tag)
+{
+    return json_is_array(value) && json_array_size(value) == 2 &&
+           strcmp(json_string(json_array_at(value, 0)), tag) == 0 &&
+           json_is_array(json_array_at(value, 1));
+}
+
+/* A scalar column may also be written as a set of zero or one element. */
+static const struct json *scalar(const struct json *row, const char *name)
+{
+    const struct json *v = column(row, name);
+    if (tagged(v, "set"))
+        return json_array_at(json_array_at(v, 1), 0);
+    return v;
+}
+
+const char *ovsdb_row_string(const struct json *row, const char *name)
+{
+    return json_string(scalar(row, name));
+}
+
+bool ovsdb_row_integer(const struct json *row, const char *name, int64_t *value)
+{
+    const struct json *v = scalar(row, name);
+    if (!json_is_integer(v))
+        return false;
+    *value = json_integer(v);
+    return true;
+}
+
+bool ovsdb_row_boolean(const struct json *row, const char *name)
+{
+    return json_boolean(scalar(row, name));
+}
+
+size_t ovsdb_row_set_size(const struct json *row, const char *name)
+{
+    const struct json *v = column(row, name);
+    if (!v)
+        return 0;
+    return tagged(v, "set") ? json_array_size(json_array_at(v, 1)) : 1;
+}
+
+const struct json *ovsdb_row_set_at(const struct json *row, const char *name, size_t i)
+{
+    const struct json *v = column(row, name);
+    if (tagged(v, "set"))
+        return json_array_at(json_array_at(v, 1), i);
+    return i == 0 ? v : NULL;
+}
+
+const char *ovsdb_row_map_get(const struct json *row, const char *name, const char *key)
+{
+    const struct json *v = column(row, name);
+    if (!tagged(v, "map"))
+        return NULL;
+    const struct json *pairs = json_array_at(v, 1);
+    for (size_t i = 0; i < json_array_size(pairs); i++) {
+        const struct json *pair = json_array_at(pairs, i);
+        if (strcmp(json_string(json_array_at(pair, 0)), key) == 0)
+            return json_string(json_array_at(pair, 1));
+    }
+    return NULL;
+}
+
+const char *ovsdb_atom_uuid(const struct json *atom)
+{
+    if (!json_is_array(atom) || json_array_size(atom) != 2)
+        return NULL;
+    const char *tag = json_string(json_array_at(atom, 0));
+    if (strcmp(tag, "uuid") != 0 && strcmp(tag, "named-uuid") != 0)
+        return NULL;
+    return json_string(json_array_at(atom, 1));
+}

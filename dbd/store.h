@@ -1,0 +1,51 @@
+/* The durable database: the engine (db.h) over the journal (journal.h).
+ *
+ * Opening replays the journal; a file written with an older schema version is converted to the
+ * current schema and compacted. Every committed transaction is appended (and fsync'd) before
+ * it is acknowledged. */
+#ifndef VSW_DBD_STORE_H
+#define VSW_DBD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_schema;
+struct journal;
+
+/* Compact when the journal has grown by this factor over its last compacted size... */
+#define STORE_COMPACT_GROWTH 4
+/* ...and is at least this large. */
+#define STORE_COMPACT_MIN_BYTES (1u << 20)
+
+struct store {
+    struct db_schema *schema;
+    const char *schema_text;      /* as embedded in the binary or read from --schema */
+    size_t schema_len;
+    struct db *db;
+    struct journal *journal;
+    bool needs_compaction;        /* set by an upgrade or a damaged tail */
+    uint64_t commits;
+    uint64_t compactions;
+};
+
+/* Opens `path` (created if missing) with the schema `schema_text`. Returns 0, or -1 (logged). */
+int store_open(struct store *store, const char *path, const char *schema_text, size_t len);
+void store_close(struct store *store);
+
+enum store_result {
+    STORE_UNCHANGED,    /* the transaction failed or changed nothing */
+    STORE_COMMITTED,    /* changed, and durable */
+    STORE_FAILED,       /* changed in memory but could not be made durable: dbd must exit */
+};
+
+/* Runs an RFC 7047 transaction. *reply is always set (malloc'd JSON); *record, when
+ * committed, is the change record (malloc'd) to publish. */
+enum store_result store_transact(struct store *store, const char *params, size_t len,
+                                 char **reply, char **record);
+
+/* Compacts the journal if it has grown enough (or must be). Returns 0, or -1 (logged). */
+int store_maybe_compact(struct store *store);
+
+#endif

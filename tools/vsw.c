@@ -1,9 +1,10 @@
-/* vsw: the command-line interface to the running daemons, over their IPC sockets.
+/* vsw: the command-line interface to the running daemons, over their IPC sockets: the daemon
+ * commands here (status, set-log-level), the database commands (ovs-vsctl's) in vsctl_*.c.
  * Exit codes: 0 success, 1 the condition asked about is false (e.g. a daemon is down) or the
  * request failed, 2 usage error. */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,17 @@
 #include "lib/version.h"
 #include "proto/control.pb-c.h"
 #include "tools/daemons.h"
+#include "tools/vsctl.h"
+#include "tools/vsctl_ipc.h"
 
 #define EXIT_USAGE 2
+/* Daemon commands wait this long for each daemon unless --timeout says otherwise. */
+#define DEFAULT_DAEMON_TIMEOUT_MS 1000
 
 struct cli {
     char rundir[PATH_MAX];
-    int timeout_ms;
+    int timeout_ms;              /* -1: not given */
+    struct vsctl_options db;     /* for the database commands */
 };
 
 typedef int command_fn(const struct cli *cli, int argc, char **argv);
@@ -59,8 +65,9 @@ static int control_call(const struct cli *cli, const struct vsw_daemon_info *dae
     char socket_name[64];
     snprintf(socket_name, sizeof socket_name, "%s.ctl", daemon->short_name);
     struct ipc_client client;
+    int timeout_ms = cli->timeout_ms > 0 ? cli->timeout_ms : DEFAULT_DAEMON_TIMEOUT_MS;
     if (ipc_client_open(&client, cli->rundir, socket_name, VSW__CHANNEL__CHANNEL_CONTROL,
-                        cli->timeout_ms) < 0) {
+                        timeout_ms) < 0) {
         ipc_error_set(err, VSW__ERROR_CODE__ERROR_INTERNAL, "cannot open a socket");
         return -1;
     }
@@ -180,83 +187,194 @@ static const struct command commands[] = {
 
 static void print_help(void)
 {
-    printf("usage: vsw [OPTIONS] COMMAND [ARGS]\n\n"
-           "Commands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        printf("  %-14s %-14s %s\n", commands[i].name, commands[i].args, commands[i].help);
+    printf("usage: vsw [OPTIONS] COMMAND [ARGS] [-- [COMMAND-OPTIONS] COMMAND [ARGS]]...\n\n"
+           "Daemon commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char usage[64];
+        snprintf(usage, sizeof usage, "%s %s", commands[i].name, commands[i].args);
+        printf("  %-40s %s\n", usage, commands[i].help);
+    }
+    printf("\nDatabase commands (as ovs-vsctl's; several joined by \"--\" make one "
+           "transaction):\n");
+    vsctl_print_help(stdout);
     printf("\nOptions:\n"
-           "  --rundir DIR   the daemons' run directory (default $VSW_RUNDIR or %s)\n"
-           "  --timeout SECS how long to wait for each daemon (default 1)\n"
+           "  --rundir DIR        the daemons' run directory (default $VSW_RUNDIR or %s)\n"
+           "  -t, --timeout SECS  limit on the whole command, 0 for none (default: 1 s per\n"
+           "                      daemon for daemon commands, 30 s for database commands,\n"
+           "                      including the wait for vsw-switchd)\n"
+           "  --no-wait           do not wait for vsw-switchd to apply a change\n"
+           "  --dry-run           check and prepare everything, commit nothing\n"
+           "  --oneline           print each command's output on one line\n"
+           "  --format=FORMAT     list (default), table or json, for list and find\n"
+           "  --bare              values only, without quotes, brackets or headings\n"
+           "  --no-headings       omit table headings\n"
            "  --help, --version\n\n"
-           "Exit status: 0 success, 1 a daemon is down or a request failed, 2 usage error.\n",
+           "Command options: --if-exists, --may-exist, --id=@NAME, --columns=COL,...,\n"
+           "--with-iface, --fake-iface, --real, --fake, --all, --bootstrap (see docs/cli.md).\n\n"
+           "Exit status: 0 success, 1 not found, condition false or the request failed,\n"
+           "2 usage error (nothing was changed).\n",
            DAEMON_DEFAULT_RUNDIR);
 }
 
-/* Parses global options into `cli`. Returns -1 to go on, else the exit code. */
-static int parse_global_options(struct cli *cli, int argc, char **argv)
+/* An option's value: "--name=value" or "--name value". Returns NULL if missing. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
-    enum { OPT_RUNDIR = 256, OPT_TIMEOUT, OPT_HELP, OPT_VERSION };
-    static const struct option options[] = {
-        { "rundir", required_argument, NULL, OPT_RUNDIR },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "help", no_argument, NULL, OPT_HELP },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { NULL, 0, NULL, 0 },
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+    if (arg[len] == '=')
+        return arg + len + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+/* Whether argv[i] is option `name` ("--rundir"), alone or as "--rundir=...". */
+static bool is_option(const char *arg, const char *name)
+{
+    size_t len = strlen(name);
+    return !strncmp(arg, name, len) && (arg[len] == '\0' || arg[len] == '=');
+}
+
+static int parse_timeout(struct cli *cli, const char *value)
+{
+    char *end;
+    long secs = value ? strtol(value, &end, 10) : -1;
+    if (!value || !*value || *end || secs < 0 || secs > 86400) {
+        usage_error("--timeout: '%s' is not a number of seconds from 0 to 86400",
+                    value ? value : "");
+        return EXIT_USAGE;
+    }
+    cli->timeout_ms = (int)secs * 1000;
+    return -1;
+}
+
+static int parse_format(struct cli *cli, const char *value)
+{
+    static const struct {
+        const char *name;
+        enum vsctl_format format;
+    } formats[] = {
+        { "list", VSCTL_FORMAT_LIST },
+        { "table", VSCTL_FORMAT_TABLE },
+        { "json", VSCTL_FORMAT_JSON },
     };
-    const char *env = getenv("VSW_RUNDIR");
-    snprintf(cli->rundir, sizeof cli->rundir, "%s", env && *env ? env : DAEMON_DEFAULT_RUNDIR);
-    cli->timeout_ms = 1000;
-    opterr = 0;
-    for (;;) {
-        /* '+': stop at the command name; its own arguments are not ours. */
-        int c = getopt_long(argc, argv, "+", options, NULL);
-        if (c == -1)
+    for (size_t i = 0; value && i < sizeof formats / sizeof formats[0]; i++) {
+        if (!strcmp(value, formats[i].name)) {
+            cli->db.format = formats[i].format;
             return -1;
-        char *end;
-        long secs;
-        switch (c) {
-        case OPT_RUNDIR:
-            if (strlen(optarg) >= sizeof cli->rundir) {
-                usage_error("--rundir: path too long");
-                return EXIT_USAGE;
-            }
-            strcpy(cli->rundir, optarg);
-            break;
-        case OPT_TIMEOUT:
-            secs = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || secs <= 0 || secs > 3600) {
-                usage_error("--timeout: '%s' is not a number of seconds from 1 to 3600", optarg);
-                return EXIT_USAGE;
-            }
-            cli->timeout_ms = (int)secs * 1000;
-            break;
-        case OPT_HELP:
-            print_help();
-            return EXIT_SUCCESS;
-        case OPT_VERSION:
-            printf("vsw %s\n", VSW_VERSION);
-            return EXIT_SUCCESS;
-        default:
-            usage_error("unknown option '%s'", argv[optind - 1]);
-            return EXIT_USAGE;
         }
     }
+    usage_error("--format: '%s' is not list, table or json", value ? value : "");
+    return EXIT_USAGE;
+}
+
+/* Options without a value. Returns true if `arg` was one. */
+static bool parse_flag(struct cli *cli, const char *arg)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } flags[] = {
+        { "--no-wait", offsetof(struct vsctl_options, no_wait) },
+        { "--dry-run", offsetof(struct vsctl_options, dry_run) },
+        { "--oneline", offsetof(struct vsctl_options, oneline) },
+        { "--bare", offsetof(struct vsctl_options, bare) },
+        { "--no-headings", offsetof(struct vsctl_options, no_headings) },
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (!strcmp(arg, flags[i].name)) {
+            *(bool *)((char *)&cli->db + flags[i].offset) = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses one global option at argv[*i]. Returns -1 to go on, else the exit code. */
+static int parse_global_option(struct cli *cli, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (parse_flag(cli, arg))
+        return -1;
+    if (is_option(arg, "--rundir")) {
+        const char *value = option_value(argc, argv, i, "--rundir");
+        if (!value || strlen(value) >= sizeof cli->rundir) {
+            usage_error("--rundir: %s", value ? "path too long" : "missing directory");
+            return EXIT_USAGE;
+        }
+        strcpy(cli->rundir, value);
+        return -1;
+    }
+    if (is_option(arg, "--timeout"))
+        return parse_timeout(cli, option_value(argc, argv, i, "--timeout"));
+    if (!strcmp(arg, "-t"))
+        return parse_timeout(cli, *i + 1 < argc ? argv[++*i] : NULL);
+    if (is_option(arg, "--format"))
+        return parse_format(cli, option_value(argc, argv, i, "--format"));
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        print_help();
+        return EXIT_SUCCESS;
+    }
+    if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
+        printf("vsw %s\n", VSW_VERSION);
+        return EXIT_SUCCESS;
+    }
+    usage_error("unknown option '%s'", arg);
+    return EXIT_USAGE;
+}
+
+/* Parses global options into `cli`; *first is the index of the first command word. Global
+ * options come first; a database command's own options (--may-exist...) may precede it, as in
+ * ovs-vsctl. Returns -1 to go on, else the exit code. */
+static int parse_global_options(struct cli *cli, int argc, char **argv, int *first)
+{
+    const char *env = getenv("VSW_RUNDIR");
+    snprintf(cli->rundir, sizeof cli->rundir, "%s", env && *env ? env : DAEMON_DEFAULT_RUNDIR);
+    cli->timeout_ms = -1;
+    vsctl_options_init(&cli->db);
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (vsctl_is_command_option(argv[i]))
+            break;
+        int rc = parse_global_option(cli, argc, argv, &i);
+        if (rc >= 0)
+            return rc;
+    }
+    *first = i;
+    if (cli->timeout_ms >= 0)
+        cli->db.timeout_ms = cli->timeout_ms;
+    return -1;
+}
+
+static int run_db_commands(const struct cli *cli, int argc, char **argv)
+{
+    struct vsctl_ipc ipc;
+    struct vsctl_backend backend;
+    vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, &backend);
+    int rc = vsctl_run(&cli->db, argc, argv, &backend, stdout, stderr);
+    vsctl_ipc_close(&ipc);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     struct cli cli;
-    int rc = parse_global_options(&cli, argc, argv);
+    int first;
+    int rc = parse_global_options(&cli, argc, argv, &first);
     if (rc >= 0)
         return rc;
     /* Errors go to stderr for the user, not to a log file. */
     vlog_open("vsw", VLOG_TO_STDERR, NULL, VLOG_ERR);
-    if (optind >= argc) {
+    if (first >= argc) {
         usage_error("missing command");
         return EXIT_USAGE;
     }
-    const char *name = argv[optind];
-    int n_args = argc - optind - 1;
+    const char *name = argv[first];
+    int n_args = argc - first - 1;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         const struct command *cmd = &commands[i];
         if (strcmp(name, cmd->name) != 0)
@@ -268,8 +386,7 @@ int main(int argc, char **argv)
                 usage_error("'%s' takes arguments %s", name, cmd->args);
             return EXIT_USAGE;
         }
-        return cmd->run(&cli, n_args, argv + optind + 1);
+        return cmd->run(&cli, n_args, argv + first + 1);
     }
-    usage_error("unknown command '%s'", name);
-    return EXIT_USAGE;
+    return run_db_commands(&cli, argc - first, argv + first);
 }

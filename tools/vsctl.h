@@ -1,0 +1,67 @@
+/* The database commands of the vsw CLI (ovs-vsctl's command set): parsing a command line into
+ * commands, turning them into ONE RFC 7047 transaction that vsw-dbd checks and applies
+ * atomically, and formatting what comes back.
+ *
+ * The layer is pure: it talks to the database only through `struct vsctl_backend`, so the same
+ * code runs against vsw-dbd over IPC (tools/vsctl_ipc.c) and, in unit tests, against the engine
+ * in memory. */
+#ifndef VSW_TOOLS_VSCTL_H
+#define VSW_TOOLS_VSCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes, as the issue fixes them (ovs-vsctl differs: see docs/cli.md). */
+#define VSCTL_EXIT_OK 0
+#define VSCTL_EXIT_FAILED 1   /* not found, condition false, the request failed */
+#define VSCTL_EXIT_USAGE 2    /* the command line is wrong; nothing was sent */
+
+/* How the layer reaches the database. Every function returns 0, or -1 with *error (malloc'd,
+ * the caller frees) when the database could not be asked at all. */
+struct vsctl_backend {
+    /* Runs RFC 7047 transact params; *result is the RFC 7047 result array (malloc'd JSON). */
+    int (*transact)(void *aux, const char *params, char **result, char **error);
+    /* The database schema as JSON text (malloc'd). */
+    int (*get_schema)(void *aux, char **schema, char **error);
+    /* Milliseconds on a monotonic clock, and a sleep: the wait for cur_cfg uses them. */
+    uint64_t (*now_ms)(void *aux);
+    void (*sleep_ms)(void *aux, unsigned int ms);
+    void *aux;
+};
+
+enum vsctl_format {
+    VSCTL_FORMAT_LIST,    /* "column : value" lines (ovs-vsctl's default for list and find) */
+    VSCTL_FORMAT_TABLE,   /* aligned columns under headings */
+    VSCTL_FORMAT_JSON,    /* {"headings": [...], "data": [[...], ...]} in RFC 7047 notation */
+};
+
+/* Global options that shape the whole invocation. */
+struct vsctl_options {
+    bool no_wait;          /* do not bump next_cfg nor wait for vsw-switchd to apply */
+    bool dry_run;          /* build and check everything, commit nothing */
+    bool oneline;          /* each command's output on one line, newlines as "\n" */
+    enum vsctl_format format;
+    bool bare;             /* values without quotes or brackets, no headings (--bare) */
+    bool no_headings;
+    int timeout_ms;        /* bound on the whole invocation, including the wait for apply */
+};
+
+void vsctl_options_init(struct vsctl_options *options);
+
+/* True if `name` is one of the database commands (so vsw.c sends the command line here). */
+bool vsctl_is_command(const char *name);
+/* True if `arg` is an option that belongs to a database command (--may-exist, --id=@x...),
+ * which may come before the first command as in ovs-vsctl. */
+bool vsctl_is_command_option(const char *arg);
+
+/* Runs the database command line argv[0..argc) (commands separated by "--", each optionally
+ * preceded by its own options). Prints each command's output to `out` after the transaction
+ * committed, errors to `err` prefixed by "vsw: ". Returns the exit code. */
+int vsctl_run(const struct vsctl_options *options, int argc, char **argv,
+              const struct vsctl_backend *backend, FILE *out, FILE *err);
+
+/* Prints the database commands for `vsw --help`. */
+void vsctl_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,143 @@
+/* The database commands' backend over IPC to vsw-dbd. */
+#include "tools/vsctl_ipc.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "proto/dbd.pb-c.h"
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t ipc_now_ms(void *aux)
+{
+    (void)aux;
+    return monotonic_ms();
+}
+
+static void ipc_sleep_ms(void *aux, unsigned int ms)
+{
+    (void)aux;
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        continue;
+}
+
+static char *xasprintf_or_abort(const char *fmt, const char *a, const char *b)
+{
+    char *s;
+    if (asprintf(&s, fmt, a, b) < 0)
+        abort();
+    return s;
+}
+
+/* Connects on first use. A missing socket fails at once instead of waiting for the timeout:
+ * that is what "vsw is not running" looks like. */
+static int connect_dbd(struct vsctl_ipc *ipc, char **error)
+{
+    if (ipc->connected)
+        return 0;
+    char path[PATH_MAX + 16];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/dbd.sock", ipc->rundir);
+    if (stat(path, &st) < 0) {
+        *error = xasprintf_or_abort("cannot reach vsw-dbd: %s: %s (is vsw running?)", path,
+                                    strerror(errno));
+        return -1;
+    }
+    if (ipc_client_open(&ipc->client, ipc->rundir, "dbd.sock", VSW__CHANNEL__CHANNEL_DBD,
+                        1000) < 0) {
+        *error = xasprintf_or_abort("cannot open a socket to vsw-dbd at %s%s", path, "");
+        return -1;
+    }
+    ipc->connected = true;
+    return 0;
+}
+
+/* Each call may take what is left of the invocation's time, at least a second. */
+static void set_call_timeout(struct vsctl_ipc *ipc)
+{
+    uint64_t now = monotonic_ms();
+    uint64_t left = ipc->deadline_ms > now ? ipc->deadline_ms - now : 0;
+    int timeout = left > 3600 * 1000 ? 3600 * 1000 : left < 1000 ? 1000 : (int)left;
+    ipc->client.timeout_ms = timeout;
+    nn_setsockopt(ipc->client.sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout, sizeof timeout);
+    nn_setsockopt(ipc->client.sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+static int call(struct vsctl_ipc *ipc, Vsw__DbdType type, const ProtobufCMessage *request,
+                const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
+                char **error)
+{
+    if (connect_dbd(ipc, error) < 0)
+        return -1;
+    set_call_timeout(ipc);
+    struct ipc_error err;
+    if (ipc_call(&ipc->client, type, request, reply_desc, reply, &err) == 0)
+        return 0;
+    *error = xasprintf_or_abort("vsw-dbd: %s%s", err.message,
+                                err.code == VSW__ERROR_CODE__ERROR_UNAVAILABLE &&
+                                        type == VSW__DBD_TYPE__DBD_TRANSACT
+                                    ? " (a change may or may not have been applied)"
+                                    : "");
+    return -1;
+}
+
+static int ipc_transact(void *aux, const char *params, char **result, char **error)
+{
+    Vsw__TransactRequest request = VSW__TRANSACT_REQUEST__INIT;
+    request.params_json = (char *)params;
+    ProtobufCMessage *reply = NULL;
+    if (call(aux, VSW__DBD_TYPE__DBD_TRANSACT, &request.base, &vsw__transact_reply__descriptor,
+             &reply, error) < 0)
+        return -1;
+    *result = strdup(((Vsw__TransactReply *)reply)->result_json);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    if (!*result)
+        abort();
+    return 0;
+}
+
+static int ipc_get_schema(void *aux, char **schema, char **error)
+{
+    Vsw__GetSchemaRequest request = VSW__GET_SCHEMA_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    if (call(aux, VSW__DBD_TYPE__DBD_GET_SCHEMA, &request.base,
+             &vsw__get_schema_reply__descriptor, &reply, error) < 0)
+        return -1;
+    *schema = strdup(((Vsw__GetSchemaReply *)reply)->schema_json);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    if (!*schema)
+        abort();
+    return 0;
+}
+
+void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
+                    struct vsctl_backend *backend)
+{
+    memset(ipc, 0, sizeof *ipc);
+    snprintf(ipc->rundir, sizeof ipc->rundir, "%s", rundir);
+    ipc->client.sock = -1;
+    ipc->deadline_ms = timeout_ms > 0 ? monotonic_ms() + (uint64_t)timeout_ms : UINT64_MAX;
+    backend->transact = ipc_transact;
+    backend->get_schema = ipc_get_schema;
+    backend->now_ms = ipc_now_ms;
+    backend->sleep_ms = ipc_sleep_ms;
+    backend->aux = ipc;
+}
+
+void vsctl_ipc_close(struct vsctl_ipc *ipc)
+{
+    if (ipc->connected)
+        ipc_client_close(&ipc->client);
+    ipc->connected = false;
+}

@@ -40,10 +40,16 @@ void idl_destroy(struct idl *idl)
     memset(idl, 0, sizeof *idl);
 }
 
-/* Converts RFC 7047 <table-updates> ({"T": {"u": {"new": row}}}) into replica form. */
-static struct json *tables_from_updates(const struct json *updates)
+/* Converts RFC 7047 <table-updates> ({"T": {"u": {"new": row}}}) into replica form. Every
+ * monitored table gets an entry, even when empty in the snapshot: updates to tables without one
+ * are ignored as not monitored. */
+static struct json *tables_from_updates(const char *requests, const struct json *updates)
 {
     struct json *tables = json_object_new();
+    struct json *monitored = json_parse(requests, strlen(requests), NULL);
+    for (size_t t = 0; t < json_object_size(monitored); t++)
+        json_object_put(tables, json_object_key_at(monitored, t), json_object_new());
+    json_free(monitored);
     for (size_t t = 0; t < json_object_size(updates); t++) {
         const struct json *rows = json_object_value_at(updates, t);
         struct json *table = json_object_new();
@@ -80,7 +86,7 @@ int idl_sync(struct idl *idl)
         return -1;
     }
     json_free(idl->tables);
-    idl->tables = tables_from_updates(updates);
+    idl->tables = tables_from_updates(idl->requests, updates);
     json_free(updates);
     idl->epoch = r->epoch;
     idl->seq = r->seq;
@@ -230,7 +236,7 @@ const char *ovsdb_row_string(const struct json *row, const char *name)
 
 bool ovsdb_row_integer(const struct json *row, const char *name, int64_t *value)
 {
-    const struct json *v = scalar(row, name);
+    const struct json *v = scalar(row, name);   /* NULL if absent or the empty set */
     if (!json_is_integer(v))
         return false;
     *value = json_integer(v);

@@ -581,9 +581,10 @@ static int fill_datapath(const struct bridge *br, struct dp_dump_buf *b)
     vsw__flowd_datapath__init(&b->dp);
     b->dp.name = (char *)br->name;
     b->dp.type = (char *)br->ops->type;
-    b->dp.mac_aging_time = bridge_mac_aging_s(br);
-    b->dp.mac_table_size = bridge_mac_table_size(br);
-    b->dp.flow_idle_timeout_ms = bridge_flow_idle_ms(br);
+    /* As configured (0: the default), so that a client can diff its desired options. */
+    b->dp.mac_aging_time = br->mac_aging_s;
+    b->dp.mac_table_size = br->mac_table_size;
+    b->dp.flow_idle_timeout_ms = br->flow_idle_ms;
     b->dp.hits = br->hits;
     b->dp.misses = br->misses;
     b->dp.flows = br->ops->flow_count(br->dpif);

@@ -290,7 +290,8 @@ static void peer_handshake(struct daemon *d, struct peer_link *link)
         return;
     }
     const Vsw__HelloReply *r = (const Vsw__HelloReply *)reply;
-    if (link->epoch && link->epoch != r->epoch) {
+    bool restarted = link->epoch && link->epoch != r->epoch;
+    if (restarted) {
         link->resyncs++;
         vlog_info("%s restarted (pid %u); resyncing", link->peer, r->pid);
     }
@@ -300,6 +301,8 @@ static void peer_handshake(struct daemon *d, struct peer_link *link)
     link->connected = true;
     link->handshakes++;
     protobuf_c_message_free_unpacked(reply, NULL);
+    if ((restarted || !was_connected) && d->on_peer_up)
+        d->on_peer_up(d, link);
 }
 
 static void on_peer_timer(void *arg)

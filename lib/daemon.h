@@ -53,6 +53,10 @@ struct daemon;
 typedef void daemon_notification_fn(struct daemon *d, enum ipc_stream_status status,
                                     const Vsw__Envelope *env);
 
+/* Called when a peer answers a handshake after being unreachable, or with a new epoch (it
+ * restarted and lost the state we gave it). */
+typedef void daemon_peer_fn(struct daemon *d, struct peer_link *link);
+
 struct daemon {
     const char *name;            /* "vsw-dbd" */
     const char *short_name;      /* "dbd": socket and pid file names */
@@ -68,6 +72,7 @@ struct daemon {
     bool subscribed;             /* `stream` is open */
     struct ipc_subscriber stream;
     daemon_notification_fn *on_notification;
+    daemon_peer_fn *on_peer_up;  /* may be NULL */
 };
 
 /* An option of one daemon's own, beyond the common ones; its value is copied into `value`. */

@@ -441,31 +441,33 @@ const char *json_type_name(enum json_type type)
 }
 
 enum json_type json_type(const struct json *json) { return json->type; }
-bool json_is_null(const struct json *json) { return json->type == JSON_NULL; }
-bool json_is_boolean(const struct json *json) { return json->type == JSON_BOOLEAN; }
-bool json_is_integer(const struct json *json) { return json->type == JSON_INTEGER; }
-bool json_is_real(const struct json *json) { return json->type == JSON_REAL; }
-bool json_is_string(const struct json *json) { return json->type == JSON_STRING; }
-bool json_is_array(const struct json *json) { return json->type == JSON_ARRAY; }
-bool json_is_object(const struct json *json) { return json->type == JSON_OBJECT; }
+bool json_is_null(const struct json *json) { return json && json->type == JSON_NULL; }
+bool json_is_boolean(const struct json *json) { return json && json->type == JSON_BOOLEAN; }
+bool json_is_integer(const struct json *json) { return json && json->type == JSON_INTEGER; }
+bool json_is_real(const struct json *json) { return json && json->type == JSON_REAL; }
+bool json_is_string(const struct json *json) { return json && json->type == JSON_STRING; }
+bool json_is_array(const struct json *json) { return json && json->type == JSON_ARRAY; }
+bool json_is_object(const struct json *json) { return json && json->type == JSON_OBJECT; }
 
 bool json_is_number(const struct json *json)
 {
-    return json->type == JSON_INTEGER || json->type == JSON_REAL;
+    return json && (json->type == JSON_INTEGER || json->type == JSON_REAL);
 }
 
 bool json_boolean(const struct json *json)
 {
-    return json->type == JSON_BOOLEAN && json->u.boolean;
+    return json && json->type == JSON_BOOLEAN && json->u.boolean;
 }
 
 int64_t json_integer(const struct json *json)
 {
-    return json->type == JSON_INTEGER ? json->u.integer : 0;
+    return json && json->type == JSON_INTEGER ? json->u.integer : 0;
 }
 
 double json_real(const struct json *json)
 {
+    if (!json)
+        return 0.0;
     if (json->type == JSON_REAL)
         return json->u.real;
     return json->type == JSON_INTEGER ? (double)json->u.integer : 0.0;
@@ -473,7 +475,7 @@ double json_real(const struct json *json)
 
 const char *json_string(const struct json *json)
 {
-    return json->type == JSON_STRING ? json->u.string.s : "";
+    return json && json->type == JSON_STRING ? json->u.string.s : "";
 }
 
 size_t json_string_length(const struct json *json)
@@ -483,23 +485,24 @@ size_t json_string_length(const struct json *json)
 
 size_t json_array_size(const struct json *json)
 {
-    return json->type == JSON_ARRAY ? json->u.array.n : 0;
+    return json && json->type == JSON_ARRAY ? json->u.array.n : 0;
 }
 
 struct json *json_array_at(const struct json *json, size_t index)
 {
-    return json->type == JSON_ARRAY && index < json->u.array.n ? json->u.array.elems[index]
-                                                               : NULL;
+    if (!json || json->type != JSON_ARRAY || index >= json->u.array.n)
+        return NULL;
+    return json->u.array.elems[index];
 }
 
 size_t json_object_size(const struct json *json)
 {
-    return json->type == JSON_OBJECT ? json->u.object.n : 0;
+    return json && json->type == JSON_OBJECT ? json->u.object.n : 0;
 }
 
 struct json *json_object_get(const struct json *json, const char *key)
 {
-    if (json->type != JSON_OBJECT)
+    if (!json || json->type != JSON_OBJECT)
         return NULL;
     size_t len = strlen(key);
     long i = object_find(&json->u.object, key, len, hash_key(key, len));
@@ -508,14 +511,14 @@ struct json *json_object_get(const struct json *json, const char *key)
 
 const char *json_object_key_at(const struct json *json, size_t index)
 {
-    return json->type == JSON_OBJECT && index < json->u.object.n
+    return json && json->type == JSON_OBJECT && index < json->u.object.n
                ? json->u.object.members[index].key
                : NULL;
 }
 
 struct json *json_object_value_at(const struct json *json, size_t index)
 {
-    return json->type == JSON_OBJECT && index < json->u.object.n
+    return json && json->type == JSON_OBJECT && index < json->u.object.n
                ? json->u.object.members[index].value
                : NULL;
 }

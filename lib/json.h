@@ -67,7 +67,8 @@ char *json_to_string_pretty(const struct json *json);
 const char *json_type_name(enum json_type type);
 
 /* Accessors. Each expects the matching type and returns a zero value otherwise (false, 0, "",
- * NULL), so a caller that checked json_type() never needs another test. */
+ * NULL), also for a NULL json (an absent member), so a caller that checked json_type() never
+ * needs another test. */
 enum json_type json_type(const struct json *json);
 bool json_is_null(const struct json *json);
 bool json_is_boolean(const struct json *json);

@@ -1,27 +1,70 @@
 /* vsw-switchd: setup as root, drop privileges, connect to dbd and flowd, restrict system
- * calls, run. */
+ * calls, reconcile whenever the configuration or flowd changes. */
 #include <stdlib.h>
+#include <string.h>
 
+#include "switchd/reconcile.h"
 #include "switchd/switchd.h"
 
-static int open_sockets(struct switchd *switchd)
+/* Everything switchd reconciles, all columns: the status it writes back is compared too. */
+static const char monitor_requests[] =
+    "{\"Open_vSwitch\":{},\"Bridge\":{},\"Port\":{},\"Interface\":{}}";
+
+static void on_notification(struct daemon *d, enum ipc_stream_status status,
+                            const Vsw__Envelope *env)
 {
-    struct daemon *d = &switchd->daemon;
+    (void)status;   /* the idl sees gaps and epochs itself */
+    struct switchd *s = (struct switchd *)d;
+    idl_handle_notification(&s->idl, env);
+}
+
+static void on_config_changed(void *arg, struct idl *idl)
+{
+    (void)idl;
+    reconcile_schedule(arg);
+}
+
+/* A restarted flowd has nothing: push everything again now, not at the next change. And the
+ * replica is fetched as soon as dbd answers, rather than at its next heartbeat. */
+static void on_peer_up(struct daemon *d, struct peer_link *link)
+{
+    struct switchd *s = (struct switchd *)d;
+    if (link == &d->peers[SWITCHD_PEER_FLOWD])
+        reconcile_schedule(s);
+    else if (link == &d->peers[SWITCHD_PEER_DBD] && !s->idl.synced)
+        idl_sync(&s->idl);
+}
+
+static void on_status_timer(void *arg)
+{
+    struct switchd *s = arg;
+    s->stats_due = true;
+    reconcile_schedule(s);
+}
+
+static int open_sockets(struct switchd *s)
+{
+    struct daemon *d = &s->daemon;
+    d->on_peer_up = on_peer_up;
     if (daemon_open_control(d, switchd_routes, switchd_n_routes) < 0 ||
         daemon_add_peer(d, "vsw-dbd", "dbd.sock", VSW__CHANNEL__CHANNEL_DBD,
                         VSW__DBD_TYPE__DBD_HELLO) < 0 ||
         daemon_add_peer(d, "vsw-flowd", "flowd.sock", VSW__CHANNEL__CHANNEL_FLOWD,
                         VSW__FLOWD_TYPE__FLOWD_HELLO) < 0 ||
-        daemon_subscribe(d, "dbd.events", VSW__CHANNEL__CHANNEL_DBD, NULL) < 0)
+        idl_init(&s->idl, d, monitor_requests, on_config_changed, s) < 0 ||
+        daemon_subscribe(d, "dbd.events", VSW__CHANNEL__CHANNEL_DBD, on_notification) < 0 ||
+        loop_add_timer(&d->loop, SWITCHD_STATUS_INTERVAL_MS, SWITCHD_STATUS_INTERVAL_MS,
+                       on_status_timer, s) < 0)
         return -1;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static struct switchd switchd;
+    static struct switchd switchd = { .reconcile_timer = -1 };
     int exit_code;
-    if (daemon_init(&switchd.daemon, "vsw-switchd", "switchd", argc, argv, NULL, 0, &exit_code) < 0)
+    if (daemon_init(&switchd.daemon, "vsw-switchd", "switchd", argc, argv, NULL, 0,
+                    &exit_code) < 0)
         return exit_code;
 
     int rc = EXIT_FAILURE;
@@ -32,6 +75,7 @@ int main(int argc, char **argv)
 
     rc = loop_run(&switchd.daemon.loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+    idl_destroy(&switchd.idl);
     daemon_teardown(&switchd.daemon);
     return rc;
 }

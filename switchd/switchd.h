@@ -1,13 +1,32 @@
-/* vsw-switchd: reconciles the database's bridges into flowd; the OpenFlow agent. */
+/* vsw-switchd: reconciles the database's bridges into flowd and writes their status back. */
 #ifndef VSW_SWITCHD_H
 #define VSW_SWITCHD_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dbd/idl.h"
 #include "lib/daemon.h"
 #include "proto/flowd.pb-c.h"
 
+/* Interface statistics and link state are written back this often. */
+#define SWITCHD_STATUS_INTERVAL_MS 5000
+/* A reconciliation that could not reach flowd or dbd is retried after this long. */
+#define SWITCHD_RETRY_MS 500
+
 struct switchd {
     struct daemon daemon;          /* first: see lib/daemon.h */
+    struct idl idl;                /* replica of Open_vSwitch, Bridge, Port, Interface */
+    int reconcile_timer;           /* a pending reconciliation's timer, or -1 */
+    bool stats_due;                /* the next reconciliation also writes statistics */
+    uint64_t reconciliations;
 };
+
+/* switchd's peers, in the order main.c adds them. */
+enum { SWITCHD_PEER_DBD, SWITCHD_PEER_FLOWD };
+
+/* The link to vsw-flowd. */
+struct ipc_client *switchd_flowd(struct switchd *switchd);
 
 extern const struct ipc_route switchd_routes[];
 extern const size_t switchd_n_routes;

@@ -268,10 +268,9 @@ TEST_F(ServerProcess, EachBadFrameGetsItsErrorCode)
         SCOPED_TRACE(bad.name);
         Vsw__Envelope *env = Process(bad.frame);
         ExpectError(env, bad.code, bad.name);
-        if (env && bad.echoes_request_id)
-            EXPECT_EQ(env->request_id, 7u);
-        if (env && !bad.echoes_request_id)
-            EXPECT_EQ(env->request_id, 0u);
+        if (env) {
+            EXPECT_EQ(env->request_id, bad.echoes_request_id ? 7u : 0u);
+        }
         vsw__envelope__free_unpacked(env, nullptr);
         EXPECT_EQ(counters_.request_errors, ++errors);
     }

@@ -1,0 +1,219 @@
+/* Reading the desired configuration out of the replica, and OpenFlow port numbering. */
+#include "switchd/bridge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbd/idl.h"
+#include "lib/log.h"
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+static const struct json *row_by_uuid(const struct idl *idl, const char *table,
+                                      const struct json *atom)
+{
+    const char *uuid = ovsdb_atom_uuid(atom);
+    return uuid ? json_object_get(idl_table(idl, table), uuid) : NULL;
+}
+
+static enum vlan_mode parse_vlan_mode(const char *name)
+{
+    static const struct { const char *name; enum vlan_mode mode; } modes[] = {
+        { "access", VLAN_MODE_ACCESS },
+        { "trunk", VLAN_MODE_TRUNK },
+        { "native-tagged", VLAN_MODE_NATIVE_TAGGED },
+        { "native-untagged", VLAN_MODE_NATIVE_UNTAGGED },
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        if (strcmp(name, modes[i].name) == 0)
+            return modes[i].mode;
+    }
+    return VLAN_MODE_DEFAULT;
+}
+
+static void read_iface(struct iface_config *iface, const char *uuid, const struct json *row)
+{
+    memset(iface, 0, sizeof *iface);
+    copy_name(iface->uuid, sizeof iface->uuid, uuid);
+    copy_name(iface->name, sizeof iface->name, ovsdb_row_string(row, "name"));
+    copy_name(iface->type, sizeof iface->type, ovsdb_row_string(row, "type"));
+    ovsdb_row_integer(row, "ofport_request", &iface->ofport_request);
+    ovsdb_row_integer(row, "mtu_request", &iface->mtu_request);
+    ovsdb_row_integer(row, "ofport", &iface->recorded_ofport);
+    iface->ofport = iface->recorded_ofport;
+    iface->row = row;
+}
+
+static int read_port(struct port_config *port, const struct idl *idl, const struct json *row)
+{
+    memset(port, 0, sizeof *port);
+    copy_name(port->name, sizeof port->name, ovsdb_row_string(row, "name"));
+    int64_t tag;
+    port->tag = ovsdb_row_integer(row, "tag", &tag) ? (int)tag : -1;
+    port->vlan_mode = parse_vlan_mode(ovsdb_row_string(row, "vlan_mode"));
+    port->fake_bridge = ovsdb_row_boolean(row, "fake_bridge");
+
+    size_t n_trunks = ovsdb_row_set_size(row, "trunks");
+    port->trunks = calloc(n_trunks ? n_trunks : 1, sizeof *port->trunks);
+    size_t n_ifaces = ovsdb_row_set_size(row, "interfaces");
+    port->ifaces = calloc(n_ifaces ? n_ifaces : 1, sizeof *port->ifaces);
+    if (!port->trunks || !port->ifaces)
+        return -1;
+    for (size_t i = 0; i < n_trunks; i++)
+        port->trunks[port->n_trunks++] = (uint16_t)json_integer(ovsdb_row_set_at(row, "trunks", i));
+    for (size_t i = 0; i < n_ifaces; i++) {
+        const struct json *atom = ovsdb_row_set_at(row, "interfaces", i);
+        const struct json *iface = row_by_uuid(idl, "Interface", atom);
+        if (iface)
+            read_iface(&port->ifaces[port->n_ifaces++], ovsdb_atom_uuid(atom), iface);
+    }
+    return 0;
+}
+
+/* An other_config number; 0 (flowd's "default") when absent or not a plain decimal. */
+static int64_t other_config_number(const struct json *row, const char *key)
+{
+    const char *text = ovsdb_row_map_get(row, "other_config", key);
+    if (!text || !*text)
+        return 0;
+    char *end;
+    long long value = strtoll(text, &end, 10);
+    if (*end || value < 0) {
+        vlog_warn("other_config:%s=%s is not a number; using the default", key, text);
+        return 0;
+    }
+    return value;
+}
+
+static int read_bridge(struct bridge_config *br, const struct idl *idl, const struct json *row)
+{
+    memset(br, 0, sizeof *br);
+    copy_name(br->name, sizeof br->name, ovsdb_row_string(row, "name"));
+    copy_name(br->datapath_type, sizeof br->datapath_type,
+              ovsdb_row_string(row, "datapath_type"));
+    br->mac_aging_time = other_config_number(row, "mac-aging-time");
+    br->mac_table_size = other_config_number(row, "mac-table-size");
+    br->flow_idle_timeout_ms = other_config_number(row, "max-idle");
+
+    size_t n_ports = ovsdb_row_set_size(row, "ports");
+    br->ports = calloc(n_ports ? n_ports : 1, sizeof *br->ports);
+    if (!br->ports)
+        return -1;
+    for (size_t i = 0; i < n_ports; i++) {
+        const struct json *port = row_by_uuid(idl, "Port", ovsdb_row_set_at(row, "ports", i));
+        if (port && read_port(&br->ports[br->n_ports++], idl, port) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int switch_config_read(struct switch_config *config, const struct idl *idl)
+{
+    memset(config, 0, sizeof *config);
+    const struct json *roots = idl_table(idl, "Open_vSwitch");
+    if (json_object_size(roots) == 0)
+        return 0;
+    const struct json *root = json_object_value_at(roots, 0);
+    config->has_root = true;
+    ovsdb_row_integer(root, "next_cfg", &config->next_cfg);
+    ovsdb_row_integer(root, "cur_cfg", &config->cur_cfg);
+
+    size_t n = ovsdb_row_set_size(root, "bridges");
+    config->bridges = calloc(n ? n : 1, sizeof *config->bridges);
+    if (!config->bridges)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct json *br = row_by_uuid(idl, "Bridge", ovsdb_row_set_at(root, "bridges", i));
+        if (br && read_bridge(&config->bridges[config->n_bridges++], idl, br) < 0) {
+            switch_config_free(config);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void switch_config_free(struct switch_config *config)
+{
+    for (int b = 0; b < config->n_bridges; b++) {
+        struct bridge_config *br = &config->bridges[b];
+        for (int p = 0; p < br->n_ports; p++) {
+            free(br->ports[p].trunks);
+            free(br->ports[p].ifaces);
+        }
+        free(br->ports);
+    }
+    free(config->bridges);
+    memset(config, 0, sizeof *config);
+}
+
+/* A bitmap of the port numbers 1..OFPORT_MAX in use on one bridge. */
+struct ofport_set {
+    uint64_t bits[(OFPORT_MAX + 64) / 64];
+};
+
+static bool ofport_taken(const struct ofport_set *set, int64_t n)
+{
+    return set->bits[n / 64] & (1ull << (n % 64));
+}
+
+static void ofport_take(struct ofport_set *set, int64_t n)
+{
+    set->bits[n / 64] |= 1ull << (n % 64);
+}
+
+static bool ofport_valid(int64_t n)
+{
+    return n >= 1 && n <= OFPORT_MAX;
+}
+
+void bridge_assign_ofports(struct bridge_config *br)
+{
+    struct ofport_set used;
+    memset(&used, 0, sizeof used);
+    /* First pass: the local port, and numbers already recorded (they must stay stable). */
+    for (int p = 0; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++) {
+            struct iface_config *iface = &br->ports[p].ifaces[i];
+            if (strcmp(iface->name, br->name) == 0) {
+                iface->ofport = OFPORT_LOCAL;
+            } else if (ofport_valid(iface->ofport) && !ofport_taken(&used, iface->ofport) &&
+                       (!iface->ofport_request || iface->ofport_request == iface->ofport)) {
+                ofport_take(&used, iface->ofport);
+            } else {
+                iface->ofport = 0;
+            }
+        }
+    }
+    /* Second pass: requests, then the lowest free numbers. */
+    int64_t next_free = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int p = 0; p < br->n_ports; p++) {
+            for (int i = 0; i < br->ports[p].n_ifaces; i++) {
+                struct iface_config *iface = &br->ports[p].ifaces[i];
+                if (iface->ofport)
+                    continue;
+                if (pass == 0) {
+                    if (ofport_valid(iface->ofport_request) &&
+                        !ofport_taken(&used, iface->ofport_request)) {
+                        iface->ofport = iface->ofport_request;
+                        ofport_take(&used, iface->ofport);
+                    }
+                    continue;
+                }
+                while (next_free <= OFPORT_MAX && ofport_taken(&used, next_free))
+                    next_free++;
+                if (next_free > OFPORT_MAX) {
+                    vlog_warn("bridge %s: no OpenFlow port number left for %s", br->name,
+                              iface->name);
+                    continue;
+                }
+                iface->ofport = next_free;
+                ofport_take(&used, next_free);
+            }
+        }
+    }
+}

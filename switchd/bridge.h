@@ -1,0 +1,80 @@
+/* The desired switch configuration, read whole from the database replica at one state, and the
+ * OpenFlow port numbering of Open vSwitch (vswitchd/bridge.c): recorded numbers are stable,
+ * ofport_request is honoured when free, the bridge's own interface is LOCAL. */
+#ifndef VSW_SWITCHD_BRIDGE_H
+#define VSW_SWITCHD_BRIDGE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/json.h"
+
+/* OpenFlow port numbers: the bridge's own (local) port, and the highest others may have. */
+#define OFPORT_LOCAL 65534
+#define OFPORT_MAX 65279
+
+enum vlan_mode {
+    VLAN_MODE_DEFAULT,            /* access if tag is set, else trunk */
+    VLAN_MODE_ACCESS,
+    VLAN_MODE_TRUNK,
+    VLAN_MODE_NATIVE_TAGGED,
+    VLAN_MODE_NATIVE_UNTAGGED,
+};
+
+struct iface_config {
+    char uuid[37];
+    char name[IFNAMSIZ];
+    char type[16];                /* "", "system", "internal", or one flowd does not do */
+    int64_t ofport_request;       /* 0: none */
+    int64_t mtu_request;          /* 0: none */
+    int64_t recorded_ofport;      /* as the database records it, 0 if none */
+    int64_t ofport;               /* as assigned by bridge_assign_ofports(); -1: failed */
+    const struct json *row;       /* the replica's row (borrowed) */
+    char error[160];              /* why it is not attached, "" if it is */
+};
+
+struct port_config {
+    char name[IFNAMSIZ];
+    int tag;                      /* -1: none */
+    enum vlan_mode vlan_mode;
+    bool fake_bridge;
+    int n_trunks;
+    uint16_t *trunks;             /* empty: all VLANs */
+    int n_ifaces;
+    struct iface_config *ifaces;
+};
+
+struct bridge_config {
+    char name[IFNAMSIZ];
+    char datapath_type[16];
+    int64_t mac_aging_time;       /* other_config:mac-aging-time, seconds; 0: default */
+    int64_t mac_table_size;       /* other_config:mac-table-size; 0: default */
+    int64_t flow_idle_timeout_ms; /* other_config:max-idle, ms; 0: default */
+    int n_ports;
+    struct port_config *ports;
+};
+
+/* The whole desired configuration at one database state. */
+struct switch_config {
+    int64_t next_cfg;
+    int64_t cur_cfg;
+    bool has_root;                /* the Open_vSwitch row exists */
+    int n_bridges;
+    struct bridge_config *bridges;
+};
+
+struct idl;
+
+/* Reads the desired configuration from the replica. Rows referenced but missing from the
+ * replica are skipped; fake (VLAN) bridges are ports of their parent, not bridges of their own.
+ * Returns 0, or -1 on allocation failure. */
+int switch_config_read(struct switch_config *config, const struct idl *idl);
+void switch_config_free(struct switch_config *config);
+
+/* Gives every interface of `bridge` its OpenFlow port number: the bridge's own interface gets
+ * OFPORT_LOCAL; others keep the number the database records, else get their ofport_request if
+ * free, else the lowest free number. */
+void bridge_assign_ofports(struct bridge_config *bridge);
+
+#endif

@@ -1,0 +1,333 @@
+#include "switchd/datapath.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "switchd/switchd.h"
+
+struct ipc_client *switchd_flowd(struct switchd *s)
+{
+    return &s->daemon.peers[SWITCHD_PEER_FLOWD].client;
+}
+
+/* One request to flowd. Returns 0, or -1 with `err` describing flowd's refusal or silence. */
+static int flowd_call(struct switchd *s, Vsw__FlowdType type, const ProtobufCMessage *request,
+                      const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
+                      struct ipc_error *err)
+{
+    ProtobufCMessage *ignored = NULL;
+    int rc = ipc_call(switchd_flowd(s), type, request, reply_desc,
+                      reply ? reply : &ignored, err);
+    if (ignored)
+        protobuf_c_message_free_unpacked(ignored, NULL);
+    return rc;
+}
+
+static int ack_call(struct switchd *s, Vsw__FlowdType type, const ProtobufCMessage *request,
+                    struct ipc_error *err)
+{
+    return flowd_call(s, type, request, &vsw__flowd_ack__descriptor, NULL, err);
+}
+
+/* ---- What the configuration asks of flowd ---- */
+
+static const struct bridge_config *find_bridge(const struct switch_config *config,
+                                               const char *name)
+{
+    for (int b = 0; b < config->n_bridges; b++) {
+        if (strcmp(config->bridges[b].name, name) == 0)
+            return &config->bridges[b];
+    }
+    return NULL;
+}
+
+static const Vsw__FlowdDatapath *find_datapath(const Vsw__FlowdDatapathDumpReply *dump,
+                                               const char *name)
+{
+    for (size_t i = 0; i < dump->n_datapaths; i++) {
+        if (strcmp(dump->datapaths[i]->name, name) == 0)
+            return dump->datapaths[i];
+    }
+    return NULL;
+}
+
+static const Vsw__FlowdPortConfig *find_dp_port(const Vsw__FlowdDatapath *dp, const char *name)
+{
+    for (size_t i = 0; dp && i < dp->n_ports; i++) {
+        if (strcmp(dp->ports[i]->name, name) == 0)
+            return dp->ports[i];
+    }
+    return NULL;
+}
+
+/* The port kind an interface needs, or UNSPECIFIED for a type flowd does not provide. */
+static Vsw__FlowdPortKind iface_kind(const struct bridge_config *br,
+                                     const struct iface_config *iface)
+{
+    if (strcmp(iface->type, "internal") == 0 || strcmp(iface->name, br->name) == 0)
+        return VSW__FLOWD_PORT_KIND__FLOWD_PORT_INTERNAL;
+    if (iface->type[0] == '\0' || strcmp(iface->type, "system") == 0)
+        return VSW__FLOWD_PORT_KIND__FLOWD_PORT_SYSTEM;
+    return VSW__FLOWD_PORT_KIND__FLOWD_PORT_KIND_UNSPECIFIED;
+}
+
+/* Why an interface cannot be a flowd port at all, or NULL. */
+static const char *unsupported(const struct bridge_config *br, const struct port_config *port,
+                               const struct iface_config *iface)
+{
+    if (port->n_ifaces > 1)
+        return "bonds are not supported by the userspace datapath yet";
+    if (iface_kind(br, iface) == VSW__FLOWD_PORT_KIND__FLOWD_PORT_KIND_UNSPECIFIED)
+        return "this interface type is not supported by the userspace datapath";
+    if (iface->mtu_request && (iface->mtu_request < 68 || iface->mtu_request > 65535))
+        return "mtu_request must be between 68 and 65535";
+    return NULL;
+}
+
+static const struct iface_config *find_iface(const struct bridge_config *br, const char *name,
+                                             const struct port_config **port_out)
+{
+    for (int p = 0; p < br->n_ports; p++) {
+        const struct port_config *port = &br->ports[p];
+        for (int i = 0; i < port->n_ifaces; i++) {
+            if (strcmp(port->ifaces[i].name, name) == 0) {
+                *port_out = port;
+                return &port->ifaces[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* True if flowd's port is exactly what `iface` asks for (VLANs aside: those change in place). */
+static bool port_matches(const struct bridge_config *br, const struct port_config *port,
+                         const struct iface_config *iface, const Vsw__FlowdPortConfig *have)
+{
+    return !unsupported(br, port, iface) && iface->ofport > 0 &&
+           have->port_no == (uint32_t)iface->ofport && have->kind == iface_kind(br, iface) &&
+           have->mtu_request == (uint32_t)iface->mtu_request && !have->offloads_off;
+}
+
+/* ---- VLANs ---- */
+
+static Vsw__FlowdVlanMode flowd_vlan_mode(enum vlan_mode mode)
+{
+    switch (mode) {
+    case VLAN_MODE_ACCESS: return VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_ACCESS;
+    case VLAN_MODE_TRUNK: return VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_TRUNK;
+    case VLAN_MODE_NATIVE_TAGGED: return VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_NATIVE_TAGGED;
+    case VLAN_MODE_NATIVE_UNTAGGED: return VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_NATIVE_UNTAGGED;
+    case VLAN_MODE_DEFAULT: break;
+    }
+    return VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_UNSPECIFIED;
+}
+
+/* The port's VLAN settings as flowd takes them. An access port ignores trunks, as in Open
+ * vSwitch (flowd refuses trunks there rather than guess). `trunks` must hold n_trunks. */
+static void vlan_request(const struct port_config *port, Vsw__FlowdPortVlan *req,
+                         uint32_t *trunks)
+{
+    req->has_tag = port->tag >= 0;
+    req->tag = port->tag >= 0 ? (uint32_t)port->tag : 0;
+    req->vlan_mode = flowd_vlan_mode(port->vlan_mode);
+    bool access = port->vlan_mode == VLAN_MODE_ACCESS ||
+                  (port->vlan_mode == VLAN_MODE_DEFAULT && port->tag >= 0);
+    req->n_trunks = 0;
+    for (int t = 0; !access && t < port->n_trunks; t++)
+        trunks[req->n_trunks++] = port->trunks[t];
+    req->trunks = trunks;
+}
+
+static bool vlan_matches(const Vsw__FlowdPortVlan *want, const Vsw__FlowdPortConfig *have)
+{
+    if (want->has_tag != have->has_tag || (want->has_tag && want->tag != have->tag) ||
+        want->vlan_mode != have->vlan_mode || want->n_trunks != have->n_trunks)
+        return false;
+    return want->n_trunks == 0 ||
+           memcmp(want->trunks, have->trunks, want->n_trunks * sizeof *want->trunks) == 0;
+}
+
+static void set_error(struct iface_config *iface, const char *fmt, const char *detail)
+{
+    snprintf(iface->error, sizeof iface->error, fmt, detail);
+    iface->ofport = -1;
+}
+
+static void apply_vlan(struct switchd *s, const struct bridge_config *br,
+                       const struct port_config *port, struct iface_config *iface,
+                       const Vsw__FlowdPortConfig *have)
+{
+    uint32_t trunks[port->n_trunks + 1];
+    Vsw__FlowdPortVlan req = VSW__FLOWD_PORT_VLAN__INIT;
+    vlan_request(port, &req, trunks);
+    if (have && vlan_matches(&req, have))
+        return;
+    req.datapath = (char *)br->name;
+    req.name = iface->name;
+    struct ipc_error err;
+    if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_SET_VLAN, &req.base, &err) < 0) {
+        vlog_warn("bridge %s: port %s: VLAN settings refused: %s", br->name, port->name,
+                  err.message);
+        set_error(iface, "VLAN settings refused: %s", err.message);
+    }
+}
+
+/* ---- Phases ---- */
+
+static int delete_stale(struct switchd *s, const struct switch_config *config,
+                        const Vsw__FlowdDatapathDumpReply *dump)
+{
+    for (size_t d = 0; d < dump->n_datapaths; d++) {
+        const Vsw__FlowdDatapath *dp = dump->datapaths[d];
+        const struct bridge_config *br = find_bridge(config, dp->name);
+        struct ipc_error err;
+        if (!br) {
+            Vsw__FlowdDatapathDel req = VSW__FLOWD_DATAPATH_DEL__INIT;
+            req.name = dp->name;
+            if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_DATAPATH_DEL, &req.base, &err) < 0) {
+                vlog_warn("deleting datapath %s failed: %s", dp->name, err.message);
+                return -1;
+            }
+            vlog_info("datapath %s deleted", dp->name);
+            continue;
+        }
+        for (size_t p = 0; p < dp->n_ports; p++) {
+            const struct port_config *port;
+            const struct iface_config *iface = find_iface(br, dp->ports[p]->name, &port);
+            if (iface && port_matches(br, port, iface, dp->ports[p]))
+                continue;
+            Vsw__FlowdPortDel req = VSW__FLOWD_PORT_DEL__INIT;
+            req.datapath = dp->name;
+            req.name = dp->ports[p]->name;
+            if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_DEL, &req.base, &err) < 0) {
+                vlog_warn("deleting port %s of %s failed: %s", req.name, dp->name, err.message);
+                return -1;
+            }
+            vlog_info("bridge %s: port %s detached", dp->name, req.name);
+        }
+    }
+    return 0;
+}
+
+static void fail_bridge(struct bridge_config *br, const char *why)
+{
+    for (int p = 0; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++)
+            set_error(&br->ports[p].ifaces[i], "%s", why);
+    }
+}
+
+static bool options_match(const struct bridge_config *br, const Vsw__FlowdDatapath *dp)
+{
+    return dp && dp->mac_aging_time == (uint32_t)br->mac_aging_time &&
+           dp->mac_table_size == (uint32_t)br->mac_table_size &&
+           dp->flow_idle_timeout_ms == (uint32_t)br->flow_idle_timeout_ms;
+}
+
+/* Creates the datapath if needed and sets its options. Returns 0, or -1 if the bridge cannot
+ * work (its interfaces then carry the reason). */
+static int ensure_datapath(struct switchd *s, struct bridge_config *br,
+                           const Vsw__FlowdDatapath *dp)
+{
+    struct ipc_error err;
+    if (!dp) {
+        Vsw__FlowdDatapathAdd req = VSW__FLOWD_DATAPATH_ADD__INIT;
+        req.name = br->name;
+        /* The embedded default is the userspace datapath: "" means netdev here. */
+        req.type = br->datapath_type;
+        if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_DATAPATH_ADD, &req.base, &err) < 0) {
+            vlog_warn("bridge %s: creating its datapath failed: %s", br->name, err.message);
+            fail_bridge(br, err.message);
+            return -1;
+        }
+        vlog_info("bridge %s: datapath created", br->name);
+    }
+    if (options_match(br, dp))
+        return 0;
+    Vsw__FlowdBridgeOptions req = VSW__FLOWD_BRIDGE_OPTIONS__INIT;
+    req.datapath = br->name;
+    req.mac_aging_time = (uint32_t)br->mac_aging_time;
+    req.mac_table_size = (uint32_t)br->mac_table_size;
+    req.flow_idle_timeout_ms = (uint32_t)br->flow_idle_timeout_ms;
+    if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_BRIDGE_SET_OPTIONS, &req.base, &err) < 0)
+        vlog_warn("bridge %s: other_config refused: %s", br->name, err.message);
+    return 0;
+}
+
+static void add_port(struct switchd *s, struct bridge_config *br, struct port_config *port,
+                     struct iface_config *iface, const Vsw__FlowdDatapath *dp)
+{
+    const char *why = unsupported(br, port, iface);
+    if (why) {
+        set_error(iface, "%s", why);
+        return;
+    }
+    if (iface->ofport <= 0) {
+        set_error(iface, "%s", "no OpenFlow port number left");
+        return;
+    }
+    const Vsw__FlowdPortConfig *have = find_dp_port(dp, iface->name);
+    if (!have || !port_matches(br, port, iface, have)) {
+        Vsw__FlowdPortAdd req = VSW__FLOWD_PORT_ADD__INIT;
+        req.datapath = br->name;
+        req.name = iface->name;
+        req.port_no = (uint32_t)iface->ofport;
+        req.kind = iface_kind(br, iface);
+        req.mtu_request = (uint32_t)iface->mtu_request;
+        struct ipc_error err;
+        if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_ADD, &req.base,
+                       &vsw__flowd_port_add_reply__descriptor, NULL, &err) < 0) {
+            vlog_warn("bridge %s: could not add interface %s: %s", br->name, iface->name,
+                      err.message);
+            set_error(iface, "could not add: %s", err.message);
+            return;
+        }
+        vlog_info("bridge %s: added interface %s on port %lld", br->name, iface->name,
+                  (long long)iface->ofport);
+        have = NULL;   /* a new port has flowd's default VLAN settings */
+    }
+    apply_vlan(s, br, port, iface, have);
+}
+
+int datapath_apply(struct switchd *s, struct switch_config *config)
+{
+    Vsw__FlowdDatapathDumpRequest req = VSW__FLOWD_DATAPATH_DUMP_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    struct ipc_error err;
+    if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_DATAPATH_DUMP, &req.base,
+                   &vsw__flowd_datapath_dump_reply__descriptor, &reply, &err) < 0) {
+        vlog_warn("cannot read vsw-flowd's datapaths: %s", err.message);
+        return -1;
+    }
+    const Vsw__FlowdDatapathDumpReply *dump = (const Vsw__FlowdDatapathDumpReply *)reply;
+    int rc = delete_stale(s, config, dump);
+    for (int b = 0; rc == 0 && b < config->n_bridges; b++) {
+        struct bridge_config *br = &config->bridges[b];
+        const Vsw__FlowdDatapath *dp = find_datapath(dump, br->name);
+        if (ensure_datapath(s, br, dp) < 0)
+            continue;
+        for (int p = 0; p < br->n_ports; p++) {
+            for (int i = 0; i < br->ports[p].n_ifaces; i++)
+                add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], dp);
+        }
+    }
+    protobuf_c_message_free_unpacked(reply, NULL);
+    return rc;
+}
+
+Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *s, const char *datapath)
+{
+    Vsw__FlowdPortStatusRequest req = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
+    req.datapath = (char *)datapath;
+    req.name = "";
+    ProtobufCMessage *reply = NULL;
+    struct ipc_error err;
+    if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, &req.base,
+                   &vsw__flowd_port_status_reply__descriptor, &reply, &err) < 0) {
+        vlog_warn("bridge %s: cannot read port status: %s", datapath, err.message);
+        return NULL;
+    }
+    return (Vsw__FlowdPortStatusReply *)reply;
+}

@@ -1,0 +1,215 @@
+/* switchd's reconciliation: on any change of the replica (or of flowd), read the desired
+ * configuration whole, bring flowd to it, and write back what the database should show:
+ * ofport, error, admin/link state, MAC, MTU, ifindex, statistics (every 5 s) and, once
+ * everything asked for was applied, cur_cfg = next_cfg. Only columns whose value differs are
+ * written, so switchd's own writes settle after one round. */
+#include "switchd/reconcile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "switchd/bridge.h"
+#include "switchd/datapath.h"
+#include "switchd/switchd.h"
+
+static void on_reconcile_timer(void *arg)
+{
+    struct switchd *s = arg;
+    s->reconcile_timer = -1;
+    if (reconcile_run(s) < 0 && s->reconcile_timer < 0)
+        s->reconcile_timer = loop_add_timer(&s->daemon.loop, SWITCHD_RETRY_MS, 0,
+                                            on_reconcile_timer, s);
+}
+
+void reconcile_schedule(struct switchd *s)
+{
+    if (s->reconcile_timer >= 0)
+        return;
+    s->reconcile_timer = loop_add_timer(&s->daemon.loop, 0, 0, on_reconcile_timer, s);
+}
+
+/* ---- OVSDB notation ---- */
+
+static struct json *empty_set(void)
+{
+    struct json *set = json_array_append(json_array_new(), json_string_new("set"));
+    return json_array_append(set, json_array_new());
+}
+
+static struct json *optional_string(const char *value)
+{
+    return value && *value ? json_string_new(value) : empty_set();
+}
+
+/* A row's column in canonical form: absent is the empty set, a set of one is its atom. */
+/* True if `value` is ["set", [...]] with `n` elements. */
+static bool is_set_of(const struct json *value, size_t n)
+{
+    if (!json_is_array(value) || json_array_size(value) != 2)
+        return false;
+    const char *tag = json_string(json_array_at(value, 0));
+    return tag && strcmp(tag, "set") == 0 && json_array_size(json_array_at(value, 1)) == n;
+}
+
+static bool column_equals(const struct json *row, const char *column, const struct json *want)
+{
+    const struct json *have = json_object_get(row, column);
+    if (!have)
+        return is_set_of(want, 0);
+    if (is_set_of(have, 1))
+        return json_equal(want, json_array_at(json_array_at(have, 1), 0));
+    return json_equal(want, have);
+}
+
+/* Puts column=value into `row` if it differs from the replica's; takes `value`. */
+static void put_if_changed(struct json *row, const struct json *current, const char *column,
+                           struct json *value)
+{
+    if (column_equals(current, column, value)) {
+        json_free(value);
+        return;
+    }
+    json_object_put(row, column, value);
+}
+
+static struct json *statistics_map(const Vsw__FlowdPortStats *st)
+{
+    static const char *const keys[] = { "rx_bytes", "rx_dropped", "rx_errors", "rx_packets",
+                                        "tx_bytes", "tx_dropped", "tx_errors", "tx_packets" };
+    uint64_t values[] = { st->rx_bytes, st->rx_dropped, st->rx_errors, st->rx_packets,
+                          st->tx_bytes, st->tx_dropped, st->tx_errors, st->tx_packets };
+    struct json *pairs = json_array_new();
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        struct json *pair = json_array_append(json_array_new(), json_string_new(keys[i]));
+        json_array_append(pairs, json_array_append(pair, json_integer_new((int64_t)values[i])));
+    }
+    struct json *map = json_array_append(json_array_new(), json_string_new("map"));
+    return json_array_append(map, pairs);
+}
+
+static struct json *update_by_uuid(const char *table, const char *uuid, struct json *row)
+{
+    struct json *atom = json_array_append(json_array_new(), json_string_new("uuid"));
+    json_array_append(atom, json_string_new(uuid));
+    struct json *cond = json_array_append(json_array_new(), json_string_new("_uuid"));
+    json_array_append(cond, json_string_new("=="));
+    json_array_append(cond, atom);
+    struct json *op = json_object_new();
+    json_object_put(op, "op", json_string_new("update"));
+    json_object_put(op, "table", json_string_new(table));
+    json_object_put(op, "where", json_array_append(json_array_new(), cond));
+    json_object_put(op, "row", row);
+    return op;
+}
+
+static const Vsw__FlowdPortStatus *find_status(const Vsw__FlowdPortStatusReply *reply,
+                                               const char *name)
+{
+    for (size_t i = 0; reply && i < reply->n_ports; i++) {
+        if (strcmp(reply->ports[i]->name, name) == 0)
+            return reply->ports[i];
+    }
+    return NULL;
+}
+
+/* The columns of one interface that should change. */
+static struct json *iface_status(const struct iface_config *iface,
+                                 const Vsw__FlowdPortStatus *st, bool with_stats)
+{
+    struct json *row = json_object_new();
+    const struct json *cur = iface->row;
+    put_if_changed(row, cur, "ofport", json_integer_new(iface->ofport));
+    const char *error = iface->error[0] ? iface->error : st && st->error[0] ? st->error : NULL;
+    put_if_changed(row, cur, "error", optional_string(error));
+    if (!st)
+        return row;
+    put_if_changed(row, cur, "admin_state", json_string_new(st->admin_up ? "up" : "down"));
+    put_if_changed(row, cur, "link_state", json_string_new(st->link_up ? "up" : "down"));
+    put_if_changed(row, cur, "mac_in_use", optional_string(st->mac_in_use));
+    put_if_changed(row, cur, "mtu", st->mtu ? json_integer_new(st->mtu) : empty_set());
+    put_if_changed(row, cur, "ifindex",
+                   st->ifindex > 0 ? json_integer_new(st->ifindex) : empty_set());
+    if (with_stats && st->stats)
+        put_if_changed(row, cur, "statistics", statistics_map(st->stats));
+    return row;
+}
+
+static void add_bridge_status(struct switchd *s, struct json *ops,
+                              const struct bridge_config *br, bool with_stats)
+{
+    Vsw__FlowdPortStatusReply *statuses = datapath_port_status(s, br->name);
+    for (int p = 0; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++) {
+            const struct iface_config *iface = &br->ports[p].ifaces[i];
+            const Vsw__FlowdPortStatus *st = iface->error[0] ? NULL
+                                                             : find_status(statuses, iface->name);
+            struct json *row = iface_status(iface, st, with_stats);
+            if (json_object_size(row) == 0)
+                json_free(row);
+            else
+                json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
+        }
+    }
+    if (statuses)
+        protobuf_c_message_free_unpacked(&statuses->base, NULL);
+}
+
+static struct json *set_cur_cfg(int64_t value)
+{
+    struct json *row = json_object_new();
+    json_object_put(row, "cur_cfg", json_integer_new(value));
+    struct json *op = json_object_new();
+    json_object_put(op, "op", json_string_new("update"));
+    json_object_put(op, "table", json_string_new("Open_vSwitch"));
+    json_object_put(op, "where", json_array_new());
+    json_object_put(op, "row", row);
+    return op;
+}
+
+static int write_status(struct switchd *s, const struct switch_config *config, bool applied,
+                        bool with_stats)
+{
+    struct json *params = json_array_append(json_array_new(), json_string_new("Open_vSwitch"));
+    for (int b = 0; b < config->n_bridges; b++)
+        add_bridge_status(s, params, &config->bridges[b], with_stats);
+    if (applied && config->cur_cfg != config->next_cfg)
+        json_array_append(params, set_cur_cfg(config->next_cfg));
+    if (json_array_size(params) == 1) {
+        json_free(params);
+        return 0;
+    }
+    struct json *result = NULL;
+    char *error = NULL;
+    int rc = idl_transact(&s->idl, params, &result, &error);
+    if (rc < 0)
+        vlog_warn("writing status to the database failed: %s", error);
+    json_free(result);
+    free(error);
+    return rc;
+}
+
+int reconcile_run(struct switchd *s)
+{
+    if (!s->idl.synced)
+        return 0;   /* the snapshot, when it comes, schedules us again */
+    struct switch_config config;
+    if (switch_config_read(&config, &s->idl) < 0) {
+        vlog_err("out of memory reading the configuration");
+        return -1;
+    }
+    if (!config.has_root) {
+        switch_config_free(&config);
+        return 0;   /* `vsw init` has not run yet */
+    }
+    for (int b = 0; b < config.n_bridges; b++)
+        bridge_assign_ofports(&config.bridges[b]);
+    bool applied = datapath_apply(s, &config) == 0;
+    bool with_stats = s->stats_due;
+    int rc = write_status(s, &config, applied, with_stats);
+    if (rc == 0 && with_stats)
+        s->stats_due = false;
+    switch_config_free(&config);
+    s->reconciliations++;
+    return applied && rc == 0 ? 0 : -1;
+}

@@ -83,6 +83,7 @@ void flowd_handle_datapath_add(void *ctx, const ProtobufCMessage *request,
         ipc_reply_error(reply, INTERNAL, "datapath %s: out of memory", req->name);
         return;
     }
+    snprintf(br->owner, sizeof br->owner, "%s", req->owner);
     vlog_info("datapath %s (%s) created", br->name, ops->type);
     reply_ack(reply);
 }
@@ -581,6 +582,7 @@ static int fill_datapath(const struct bridge *br, struct dp_dump_buf *b)
     vsw__flowd_datapath__init(&b->dp);
     b->dp.name = (char *)br->name;
     b->dp.type = (char *)br->ops->type;
+    b->dp.owner = (char *)br->owner;
     /* As configured (0: the default), so that a client can diff its desired options. */
     b->dp.mac_aging_time = br->mac_aging_s;
     b->dp.mac_table_size = br->mac_table_size;

@@ -82,6 +82,7 @@ struct bridge {
     size_t n_slots;
     size_t n_ports;
     struct mac_table macs;
+    char owner[IFNAMSIZ];            /* the client that manages it (FlowdDatapathAdd.owner) */
     uint32_t mac_aging_s;            /* as configured; 0: default */
     uint32_t mac_table_size;
     uint32_t flow_idle_ms;

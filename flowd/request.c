@@ -36,6 +36,7 @@ struct message_policy {
 static const struct field_rule datapath_add_rules[] = {
     { "name", RULE_IFNAME, 0, 0 },
     { "type", RULE_DP_TYPE, 0, 0 },
+    { "owner", RULE_IFNAME_OR_EMPTY, 0, 0 },
 };
 static const struct field_rule datapath_del_rules[] = {
     { "name", RULE_IFNAME, 0, 0 },

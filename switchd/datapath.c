@@ -181,6 +181,8 @@ static int delete_stale(struct switchd *s, const struct switch_config *config,
 {
     for (size_t d = 0; d < dump->n_datapaths; d++) {
         const Vsw__FlowdDatapath *dp = dump->datapaths[d];
+        if (strcmp(dp->owner, SWITCHD_OWNER) != 0)
+            continue;   /* another client's datapath: not ours to reconcile */
         const struct bridge_config *br = find_bridge(config, dp->name);
         struct ipc_error err;
         if (!br) {
@@ -237,6 +239,7 @@ static int ensure_datapath(struct switchd *s, struct bridge_config *br,
         req.name = br->name;
         /* The embedded default is the userspace datapath: "" means netdev here. */
         req.type = br->datapath_type;
+        req.owner = SWITCHD_OWNER;
         if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_DATAPATH_ADD, &req.base, &err) < 0) {
             vlog_warn("bridge %s: creating its datapath failed: %s", br->name, err.message);
             fail_bridge(br, err.message);

@@ -22,6 +22,9 @@ struct switchd {
     uint64_t reconciliations;
 };
 
+/* The owner switchd gives its datapaths in flowd (see proto/flowd.proto). */
+#define SWITCHD_OWNER "vsw-switchd"
+
 /* switchd's peers, in the order main.c adds them. */
 enum { SWITCHD_PEER_DBD, SWITCHD_PEER_FLOWD };
 

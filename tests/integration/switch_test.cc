@@ -1,0 +1,253 @@
+// The whole switch with real packets: bridges and ports configured with the vsw CLI in vsw-dbd,
+// reconciled by vsw-switchd into vsw-flowd, traffic between network namespaces joined by veth
+// pairs (offloads on). Also what switchd writes back (ofport, state, cur_cfg), and what happens
+// when flowd or switchd is killed.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/integration/flowd_client.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/netns.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long MsSince(Clock::time_point start)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+bool WaitUntil(const std::function<bool()> &condition, int timeout_ms, int step_ms = 20)
+{
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (Clock::now() < deadline) {
+        if (condition())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
+    }
+    return condition();
+}
+
+std::string Trim(std::string s)
+{
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
+}
+
+struct Host {
+    std::unique_ptr<Netns> ns;
+    std::unique_ptr<Veth> veth;
+};
+
+class Switch : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite()
+    {
+        RemoveLeftovers();
+        vsw_ = new VswInstance();
+        CommandResult r = vsw_->Ctl("start");
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    static void TearDownTestSuite()
+    {
+        delete vsw_;
+        vsw_ = nullptr;
+        RemoveLeftovers();
+    }
+    void SetUp() override
+    {
+        ASSERT_TRUE(vsw_->WaitAllUp(5000)) << vsw_->Vsw("status").output;
+        br_ = UniqueName("swbr");
+        Ok("add-br " + br_);
+    }
+    void TearDown() override { vsw_->Vsw("--if-exists del-br " + br_); }
+
+    // Runs a vsw command that must succeed; returns its output.
+    std::string Ok(const std::string &args)
+    {
+        CommandResult r = vsw_->Vsw(args);
+        EXPECT_EQ(r.exit_code, 0) << "vsw " << args << "\n" << r.output;
+        return Trim(r.output);
+    }
+
+    Host AddHost(const std::string &cidr, const std::string &settings = "")
+    {
+        Host h;
+        h.ns = std::make_unique<Netns>();
+        h.veth = std::make_unique<Veth>(*h.ns, cidr);
+        Ok("add-port " + br_ + " " + h.veth->host() + " " + settings);
+        return h;
+    }
+
+    bool Ping(const Host &from, const std::string &ip, int count = 1)
+    {
+        return from.ns->Exec("ping -c " + std::to_string(count) + " -i 0.05 -W 1 " + ip) == 0;
+    }
+
+    std::string Get(const std::string &table, const std::string &row, const std::string &column)
+    {
+        return Ok("get " + table + " " + row + " " + column);
+    }
+
+    static VswInstance *vsw_;
+    std::string br_;
+};
+VswInstance *Switch::vsw_ = nullptr;
+
+TEST_F(Switch, ConfiguredBridgeForwardsPingAndTcp)
+{
+    Host a = AddHost("10.81.0.1/24"), b = AddHost("10.81.0.2/24");
+    ASSERT_TRUE(Ping(a, "10.81.0.2", 3));
+    b.ns->Exec("iperf3 -s -1 -D");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::string out;
+    a.ns->Exec("iperf3 -c 10.81.0.2 -t 2 -J | python3 -c 'import json,sys; "
+               "print(json.load(sys.stdin)[\"end\"][\"sum_received\"][\"bits_per_second\"]/1e9)'",
+               &out);
+    double gbps = out.empty() ? -1 : atof(out.c_str());
+    EXPECT_GT(gbps, 1.0) << "TCP through a bridge configured in the database";
+    printf("TCP a->b: %.2f Gbit/s\n", gbps);
+}
+
+TEST_F(Switch, SwitchdWritesBackPortNumbersStateAndCurCfg)
+{
+    Host a = AddHost("10.82.0.1/24"), b = AddHost("10.82.0.2/24");
+    // add-port returned: switchd applied it, so cur_cfg caught up with next_cfg.
+    EXPECT_EQ(Get("Open_vSwitch", ".", "cur_cfg"), Get("Open_vSwitch", ".", "next_cfg"));
+    EXPECT_EQ(Get("Interface", a.veth->host(), "ofport"), "1");
+    EXPECT_EQ(Get("Interface", br_, "ofport"), "65534");
+    EXPECT_EQ(Get("Interface", a.veth->host(), "link_state"), "up");
+    EXPECT_EQ(Get("Interface", a.veth->host(), "admin_state"), "up");
+    EXPECT_EQ(Get("Interface", a.veth->host(), "mtu"), "1500");
+    EXPECT_EQ(Get("Interface", a.veth->host(), "error"), "[]");
+    std::string mac = Get("Interface", a.veth->host(), "mac_in_use");
+    EXPECT_EQ(mac.size(), 19u) << mac;   // "aa:bb:cc:dd:ee:ff" with quotes
+    // A port number asked for is honoured, and a change of it is applied.
+    EXPECT_EQ(Get("Interface", b.veth->host(), "ofport"), "2");
+    Ok("set interface " + b.veth->host() + " ofport_request=9");
+    EXPECT_EQ(Get("Interface", b.veth->host(), "ofport"), "9");
+    // Statistics arrive within the 5 s period.
+    ASSERT_TRUE(Ping(a, "10.82.0.2", 3));
+    EXPECT_TRUE(WaitUntil([&] {
+        std::string stats = Get("Interface", a.veth->host(), "statistics");
+        return stats.find("rx_packets=0,") == std::string::npos &&
+               stats.find("rx_packets=") != std::string::npos;
+    }, 7000, 250)) << Get("Interface", a.veth->host(), "statistics");
+}
+
+TEST_F(Switch, MissingDeviceIsReportedThenAttachedWhenItAppears)
+{
+    std::string name = UniqueName("vdtlate");
+    Ok("add-port " + br_ + " " + name);
+    EXPECT_EQ(Get("Interface", name, "ofport"), "-1");
+    EXPECT_NE(Get("Interface", name, "error").find("no interface named"), std::string::npos);
+    Netns ns;
+    Shell("ip link add " + name + " type veth peer name " + name + "p && ip link set " + name +
+          " up");
+    EXPECT_TRUE(WaitUntil([&] { return Get("Interface", name, "ofport") == "1"; }, 8000, 200))
+        << Get("Interface", name, "error");
+    EXPECT_EQ(Get("Interface", name, "error"), "[]");
+    Shell("ip link del " + name);
+}
+
+TEST_F(Switch, VlanTagsFromTheDatabase)
+{
+    Host a = AddHost("10.83.0.1/24", "tag=10"), b = AddHost("10.83.0.2/24", "tag=20"),
+         c = AddHost("10.83.0.3/24", "tag=10");
+    EXPECT_TRUE(Ping(a, "10.83.0.3", 2)) << "same access VLAN";
+    EXPECT_FALSE(Ping(a, "10.83.0.2", 2)) << "VLAN 10 reached VLAN 20";
+    // Moving b into VLAN 10 is applied (and stale forwarding state revalidated) at once.
+    Ok("set port " + b.veth->host() + " tag=10");
+    EXPECT_TRUE(Ping(a, "10.83.0.2", 2)) << "after moving b to VLAN 10";
+    Ok("set port " + c.veth->host() + " tag=30");
+    EXPECT_FALSE(Ping(a, "10.83.0.3", 2)) << "after moving c to VLAN 30";
+}
+
+TEST_F(Switch, FakeBridgeIsAnAccessPortOfItsParent)
+{
+    std::string fake = UniqueName("swfk");
+    Ok("add-br " + fake + " " + br_ + " 12");
+    FlowdClient flowd(vsw_->rundir());
+    std::string state = flowd.StateSnapshot();
+    EXPECT_NE(state.find(fake), std::string::npos) << state;
+    EXPECT_EQ(Get("Port", fake, "tag"), "12");
+    EXPECT_EQ(Get("Interface", fake, "error"), "[]");
+    Ok("del-br " + fake);
+    EXPECT_EQ(flowd.StateSnapshot().find(fake), std::string::npos);
+}
+
+TEST_F(Switch, DeletedPortStopsForwardingWithinOneSecond)
+{
+    Host a = AddHost("10.84.0.1/24"), b = AddHost("10.84.0.2/24");
+    ASSERT_TRUE(Ping(a, "10.84.0.2"));
+    auto start = Clock::now();
+    Ok("--no-wait del-port " + b.veth->host());
+    EXPECT_TRUE(WaitUntil([&] { return !Ping(a, "10.84.0.2"); }, 1000, 1));
+    EXPECT_LT(MsSince(start), 2000);
+}
+
+TEST_F(Switch, FlowdKilledIsRestartedAndSwitchdRestoresForwardingWithinThreeSeconds)
+{
+    Host a = AddHost("10.85.0.1/24"), b = AddHost("10.85.0.2/24");
+    ASSERT_TRUE(Ping(a, "10.85.0.2"));
+    int pid = vsw_->Pid("flowd");
+    ASSERT_GT(pid, 0);
+    auto killed = Clock::now();
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    EXPECT_TRUE(WaitUntil([&] { return Ping(a, "10.85.0.2"); }, 3000, 1))
+        << "forwarding did not resume within 3 s of SIGKILL";
+    printf("forwarding back %lld ms after flowd's SIGKILL\n", MsSince(killed));
+    EXPECT_NE(vsw_->Pid("flowd"), pid);
+    // And the status in the database is right again.
+    EXPECT_EQ(Get("Interface", b.veth->host(), "error"), "[]");
+}
+
+TEST_F(Switch, SwitchdKilledForwardingContinuesAndControlResumes)
+{
+    Host a = AddHost("10.86.0.1/24"), b = AddHost("10.86.0.2/24");
+    ASSERT_TRUE(Ping(a, "10.86.0.2"));
+    int pid = vsw_->Pid("switchd");
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    EXPECT_TRUE(Ping(a, "10.86.0.2", 5)) << "known flows must keep forwarding";
+    ASSERT_TRUE(vsw_->WaitAllUp(3000));
+    // Control is back: a new port is applied (the CLI waits for cur_cfg).
+    Host c = AddHost("10.86.0.3/24");
+    EXPECT_TRUE(Ping(c, "10.86.0.1", 2));
+    (void)b;
+}
+
+TEST_F(Switch, DeletingTheBridgeRemovesItsDatapathAndDevices)
+{
+    Host a = AddHost("10.87.0.1/24");
+    Ok("add-port " + br_ + " " + br_ + "i -- set interface " + br_ + "i type=internal");
+    EXPECT_EQ(Shell("ip link show " + br_ + "i").exit_code, 0) << "internal port is a device";
+    Ok("del-br " + br_);
+    FlowdClient flowd(vsw_->rundir());
+    EXPECT_EQ(flowd.StateSnapshot().find(br_), std::string::npos);
+    EXPECT_NE(Shell("ip link show " + br_).exit_code, 0) << "the bridge's tap is gone";
+    EXPECT_NE(Shell("ip link show " + br_ + "i").exit_code, 0);
+    EXPECT_EQ(Shell("ip link show " + a.veth->host()).exit_code, 0) << "a system port stays";
+}
+
+TEST_F(Switch, BridgeOptionsReachTheDatapath)
+{
+    Ok("set bridge " + br_ + " other_config:mac-aging-time=42 other_config:mac-table-size=500");
+    FlowdClient flowd(vsw_->rundir());
+    EXPECT_NE(flowd.StateSnapshot().find(br_ + " netdev 42 500 0:"), std::string::npos)
+        << flowd.StateSnapshot();
+    Ok("remove bridge " + br_ + " other_config mac-aging-time");
+    EXPECT_NE(flowd.StateSnapshot().find(br_ + " netdev 0 500 0:"), std::string::npos)
+        << flowd.StateSnapshot();
+}
+
+}  // namespace

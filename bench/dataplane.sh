@@ -29,11 +29,11 @@ need ethtool ethtool; need ping iputils-ping
 
 BAZEL=${BAZEL:-bazel}
 if [ -z "${VSW_BINDIR:-}" ]; then
-    $BAZEL build //tools:vsw_ctl //flowd:vsw-flowctl >/dev/null 2>&1 || { echo "build failed" >&2; exit 1; }
+    $BAZEL build //tools:vsw_ctl >/dev/null 2>&1 || { echo "build failed" >&2; exit 1; }
     VSW_BINDIR=$($BAZEL info bazel-bin 2>/dev/null)/tools
 fi
 export VSW_BINDIR
-FLOWCTL="$VSW_BINDIR/../flowd/vsw-flowctl --rundir $W/vsw"
+VSW="$VSW_BINDIR/vsw --rundir $W/vsw"
 
 cleanup() {
     set +e
@@ -82,12 +82,10 @@ measure() {  # $1 = switch name
     FIG[$sw.rtt]=$rtt FIG[$sw.tcp]=$bps FIG[$sw.pps]=$pps
 }
 
-# --- vsw: the daemons, a datapath with the two veths, driven over flowd's channel ---
+# --- vsw: the daemons, a bridge with the two veths, configured as a user would ---
 mkdir -p "$W/vsw"
 "$VSW_BINDIR/vsw_ctl" start --rundir "$W/vsw" >/dev/null
-$FLOWCTL add-dp $BR >/dev/null
-$FLOWCTL add-port $BR $P1 1 >/dev/null
-$FLOWCTL add-port $BR $P2 2 >/dev/null
+$VSW add-br $BR -- add-port $BR $P1 -- add-port $BR $P2
 sleep 1; measure vsw
 echo "vsw offloads tx=$(ip netns exec $NS1 ethtool -k ${P1}n | awk '/^tx-checksumming/ {print $2}') (defaults)"
 "$VSW_BINDIR/vsw_ctl" stop --rundir "$W/vsw" >/dev/null

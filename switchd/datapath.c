@@ -320,11 +320,12 @@ int datapath_apply(struct switchd *s, struct switch_config *config)
     return rc;
 }
 
-Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *s, const char *datapath)
+Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *s, const char *datapath,
+                                                const char *port)
 {
     Vsw__FlowdPortStatusRequest req = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
     req.datapath = (char *)datapath;
-    req.name = "";
+    req.name = (char *)port;
     ProtobufCMessage *reply = NULL;
     struct ipc_error err;
     if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, &req.base,

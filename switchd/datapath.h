@@ -15,8 +15,9 @@ struct switchd;
  * does not fail the whole; returns -1 only when flowd could not be asked at all (retried). */
 int datapath_apply(struct switchd *switchd, struct switch_config *config);
 
-/* One datapath's port status, or NULL (logged) if flowd did not answer. Free with
- * protobuf_c_message_free_unpacked(). */
-Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *switchd, const char *datapath);
+/* The status of one port of a datapath, or of all of them if `port` is "", or NULL (logged)
+ * if flowd did not answer. Free with protobuf_c_message_free_unpacked(). */
+Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *switchd, const char *datapath,
+                                                const char *port);
 
 #endif

@@ -120,10 +120,13 @@ static struct json *iface_status(const struct iface_config *iface,
     struct json *row = json_object_new();
     const struct json *cur = iface->row;
     put_if_changed(row, cur, "ofport", json_integer_new(iface->ofport));
-    const char *error = iface->error[0] ? iface->error : st && st->error[0] ? st->error : NULL;
-    put_if_changed(row, cur, "error", optional_string(error));
-    if (!st)
+    if (iface->error[0]) {
+        put_if_changed(row, cur, "error", json_string_new(iface->error));
         return row;
+    }
+    if (!st)
+        return row;   /* what flowd would say is not known this round: keep what is written */
+    put_if_changed(row, cur, "error", optional_string(st->error));
     put_if_changed(row, cur, "admin_state", json_string_new(st->admin_up ? "up" : "down"));
     put_if_changed(row, cur, "link_state", json_string_new(st->link_up ? "up" : "down"));
     put_if_changed(row, cur, "mac_in_use", optional_string(st->mac_in_use));
@@ -135,24 +138,47 @@ static struct json *iface_status(const struct iface_config *iface,
     return row;
 }
 
+/* Whether an interface's status must be read now, outside the periodic round: it was just
+ * attached or renumbered, or has never had its status written. So one add-port asks flowd about
+ * one port, whatever the bridge's size. */
+static bool status_needed_now(const struct iface_config *iface)
+{
+    if (iface->error[0])
+        return false;
+    return iface->ofport != iface->recorded_ofport ||
+           !json_object_get(iface->row, "ifindex") || !json_object_get(iface->row, "mac_in_use");
+}
+
+static void add_iface_status(struct json *ops, const struct iface_config *iface,
+                             const Vsw__FlowdPortStatus *st, bool with_stats)
+{
+    struct json *row = iface_status(iface, st, with_stats);
+    if (json_object_size(row) == 0)
+        json_free(row);
+    else
+        json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
+}
+
 static void add_bridge_status(struct switchd *s, struct json *ops,
                               const struct bridge_config *br, bool with_stats)
 {
-    Vsw__FlowdPortStatusReply *statuses = datapath_port_status(s, br->name);
+    /* The periodic round reads every port at once; otherwise only those that need it. */
+    Vsw__FlowdPortStatusReply *all = with_stats ? datapath_port_status(s, br->name, "") : NULL;
     for (int p = 0; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++) {
             const struct iface_config *iface = &br->ports[p].ifaces[i];
-            const Vsw__FlowdPortStatus *st = iface->error[0] ? NULL
-                                                             : find_status(statuses, iface->name);
-            struct json *row = iface_status(iface, st, with_stats);
-            if (json_object_size(row) == 0)
-                json_free(row);
-            else
-                json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
+            Vsw__FlowdPortStatusReply *one = NULL;
+            if (!with_stats && status_needed_now(iface))
+                one = datapath_port_status(s, br->name, iface->name);
+            const Vsw__FlowdPortStatus *st =
+                iface->error[0] ? NULL : find_status(with_stats ? all : one, iface->name);
+            add_iface_status(ops, iface, st, with_stats);
+            if (one)
+                protobuf_c_message_free_unpacked(&one->base, NULL);
         }
     }
-    if (statuses)
-        protobuf_c_message_free_unpacked(&statuses->base, NULL);
+    if (all)
+        protobuf_c_message_free_unpacked(&all->base, NULL);
 }
 
 static struct json *set_cur_cfg(int64_t value)

@@ -316,6 +316,16 @@ static int fsync_directory(const char *path)
 
 int journal_compact(struct journal *j, const struct journal_record *records, size_t n)
 {
+    /* Reading refuses a record above the limit as damage and cuts it with everything after:
+     * never write one, or the next open would lose the whole database. */
+    for (size_t i = 0; i < n; i++) {
+        if (records[i].len > JOURNAL_MAX_RECORD) {
+            vlog_err("journal: not compacting %s: its %s record would be %zu bytes, above the "
+                     "limit of %u", j->path, journal_kind_name(records[i].kind), records[i].len,
+                     JOURNAL_MAX_RECORD);
+            return -1;
+        }
+    }
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", j->path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);

@@ -52,8 +52,8 @@ static int replay_record(void *arg, enum journal_kind kind, const char *payload,
     return 0;
 }
 
-/* Moves the replayed data into the current schema: as is if the versions match, else by
- * conversion (an upgrade), after which the file is rewritten in the new schema. */
+/* Moves the replayed data into the current schema: as is if the file was written with the same
+ * schema, else by conversion (an upgrade), after which the file is rewritten in the new one. */
 static int adopt_replayed(struct store *s, struct replay *r)
 {
     if (!r->seen_schema) {
@@ -66,12 +66,22 @@ static int adopt_replayed(struct store *s, struct replay *r)
     }
     const char *file_version = db_schema_version(r->file_schema);
     const char *our_version = db_schema_version(s->schema);
-    if (strcmp(file_version, our_version) == 0) {
+    if (strcmp(db_schema_json(r->file_schema), db_schema_json(s->schema)) == 0) {
+        /* The replayed database points into the file's copy of the schema, so that copy must
+         * live as long as the database: it becomes the store's (it is the same schema). */
+        db_schema_free(s->schema);
+        s->schema = r->file_schema;
+        r->file_schema = NULL;
         s->db = r->file_db;
         r->file_db = NULL;
         return 0;
     }
-    vlog_info("store: upgrading the database from schema %s to %s", file_version, our_version);
+    if (strcmp(file_version, our_version) == 0)
+        vlog_warn("store: the database file's schema differs from ours under the same version "
+                  "%s; converting the data to ours", our_version);
+    else
+        vlog_info("store: upgrading the database from schema %s to %s", file_version,
+                  our_version);
     s->db = db_create(s->schema);
     char *error = NULL;
     if (!s->db || db_convert(s->db, r->file_db, &error) < 0) {

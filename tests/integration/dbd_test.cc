@@ -1,0 +1,1230 @@
+// vsw-dbd end to end: real daemons, real files, real SIGKILL. Commits survive a crash loop whole
+// or not at all; a damaged journal tail is cut and everything before it kept; a file written
+// under an older schema is converted on start; oversized and malformed requests change nothing;
+// monitors see every change in order, and a stuck one sees the gap and resyncs; the journal is
+// compacted when it has grown.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+extern "C" {
+#include "dbd/idl.h"
+#include "lib/ipc.h"
+#include "lib/json.h"
+#include "proto/dbd.pb-c.h"
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using JsonPtr = std::unique_ptr<struct json, void (*)(struct json *)>;
+
+// Every table of the schema, every column but _uuid (so _version too): the whole database.
+const char kAllTables[] = "{\"Open_vSwitch\":{},\"Bridge\":{},\"Port\":{},\"Interface\":{},"
+                          "\"Mirror\":{},\"Controller\":{},\"Manager\":{},\"SSL\":{}}";
+
+JsonPtr Parse(const std::string &text)
+{
+    return JsonPtr(json_parse(text.data(), text.size(), nullptr), json_free);
+}
+
+bool WaitFor(const std::function<bool()> &condition, int timeout_ms)
+{
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (Clock::now() < deadline) {
+        if (condition())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return condition();
+}
+
+long long FileSize(const std::string &path)
+{
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+}
+
+void WriteFile(const std::string &path, const std::string &bytes)
+{
+    FILE *f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr) << path;
+    ASSERT_EQ(fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    fclose(f);
+}
+
+// ---- Talking to vsw-dbd ----
+
+struct TransactOutcome {
+    bool replied = false;      // a TransactReply came back (else: an IPC error)
+    int code = VSW__ERROR_CODE__ERROR_NONE;
+    std::string ipc_error;
+    std::string result;        // the RFC 7047 result array
+    bool committed = false;
+    uint64_t seq = 0;
+
+    // Replied, and no element of the result is an error.
+    bool Succeeded() const
+    {
+        JsonPtr json = Parse(result);
+        if (!replied || !json_is_array(json.get()))
+            return false;
+        for (size_t i = 0; i < json_array_size(json.get()); i++)
+            if (json_object_get(json_array_at(json.get(), i), "error"))
+                return false;
+        return true;
+    }
+};
+
+struct MonitorOutcome {
+    bool ok = false;
+    std::string updates;       // <table-updates>
+    uint64_t epoch = 0;
+    uint64_t seq = 0;
+};
+
+// A client of dbd.sock, the way the vsw CLI and the daemons talk to dbd.
+class DbdClient {
+  public:
+    DbdClient(const std::string &rundir, int timeout_ms)
+    {
+        opened_ = ipc_client_open(&client_, rundir.c_str(), "dbd.sock",
+                                  VSW__CHANNEL__CHANNEL_DBD, timeout_ms) == 0;
+    }
+    ~DbdClient()
+    {
+        if (opened_)
+            ipc_client_close(&client_);
+    }
+    DbdClient(const DbdClient &) = delete;
+    DbdClient &operator=(const DbdClient &) = delete;
+
+    TransactOutcome Transact(const std::string &params)
+    {
+        TransactOutcome out;
+        Vsw__TransactRequest req = VSW__TRANSACT_REQUEST__INIT;
+        req.params_json = const_cast<char *>(params.c_str());
+        ProtobufCMessage *reply = nullptr;
+        struct ipc_error err;
+        if (ipc_call(&client_, VSW__DBD_TYPE__DBD_TRANSACT, &req.base,
+                     &vsw__transact_reply__descriptor, &reply, &err) < 0) {
+            out.code = err.code;
+            out.ipc_error = err.message;
+            return out;
+        }
+        const auto *r = reinterpret_cast<const Vsw__TransactReply *>(reply);
+        out.replied = true;
+        out.result = r->result_json;
+        out.committed = r->committed;
+        out.seq = r->seq;
+        protobuf_c_message_free_unpacked(reply, nullptr);
+        return out;
+    }
+
+    MonitorOutcome Monitor(const std::string &requests = kAllTables)
+    {
+        MonitorOutcome out;
+        Vsw__MonitorRequest req = VSW__MONITOR_REQUEST__INIT;
+        req.requests_json = const_cast<char *>(requests.c_str());
+        ProtobufCMessage *reply = nullptr;
+        struct ipc_error err;
+        if (ipc_call(&client_, VSW__DBD_TYPE__DBD_MONITOR, &req.base,
+                     &vsw__monitor_reply__descriptor, &reply, &err) < 0)
+            return out;
+        const auto *r = reinterpret_cast<const Vsw__MonitorReply *>(reply);
+        out.ok = true;
+        out.updates = r->updates_json;
+        out.epoch = r->epoch;
+        out.seq = r->seq;
+        protobuf_c_message_free_unpacked(reply, nullptr);
+        return out;
+    }
+
+    // The schema dbd serves, or "" if it did not answer.
+    std::string GetSchema()
+    {
+        Vsw__GetSchemaRequest req = VSW__GET_SCHEMA_REQUEST__INIT;
+        ProtobufCMessage *reply = nullptr;
+        struct ipc_error err;
+        if (ipc_call(&client_, VSW__DBD_TYPE__DBD_GET_SCHEMA, &req.base,
+                     &vsw__get_schema_reply__descriptor, &reply, &err) < 0)
+            return "";
+        std::string schema = reinterpret_cast<const Vsw__GetSchemaReply *>(reply)->schema_json;
+        protobuf_c_message_free_unpacked(reply, nullptr);
+        return schema;
+    }
+
+  private:
+    struct ipc_client client_;
+    bool opened_ = false;
+};
+
+// The rows of `table` in a <table-updates> text, as {uuid: row}; empty if none.
+std::map<std::string, std::string> RowsOf(const std::string &updates, const std::string &table)
+{
+    std::map<std::string, std::string> rows;
+    JsonPtr json = Parse(updates);
+    const struct json *t = json_object_get(json.get(), table.c_str());
+    for (size_t i = 0; i < json_object_size(t); i++) {
+        const struct json *row = json_object_get(json_object_value_at(t, i), "new");
+        char *text = json_to_string(row);
+        rows[json_object_key_at(t, i)] = text;
+        free(text);
+    }
+    return rows;
+}
+
+// The bridges' names, read with a select; empty set if dbd did not answer.
+std::set<std::string> BridgeNames(DbdClient &client)
+{
+    TransactOutcome r = client.Transact(
+        "[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Bridge\",\"where\":[],"
+        "\"columns\":[\"name\"]}]");
+    std::set<std::string> names;
+    JsonPtr json = Parse(r.result);
+    const struct json *rows = json_object_get(json_array_at(json.get(), 0), "rows");
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        names.insert(json_string(json_object_get(json_array_at(rows, i), "name")));
+    return names;
+}
+
+const char kInsertRoot[] = "[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Open_vSwitch\","
+                           "\"row\":{}}]";
+
+// Inserts a bridge and adds it to Open_vSwitch.bridges: two tables in one transaction.
+std::string AddBridgeTxn(const std::string &name, const std::string &extra_columns = "")
+{
+    return "[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b\","
+           "\"row\":{\"name\":\"" + name + "\"" + extra_columns + "}},"
+           "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":"
+           "[[\"bridges\",\"insert\",[\"set\",[[\"named-uuid\",\"b\"]]]]]}]";
+}
+
+// ---- Numbered transactions, exactly once ----
+//
+// Transaction n inserts Manager row n (its UUID chosen, so it is known even without a reply) and,
+// in Open_vSwitch, sets external_ids:vsw-test-n to n, references the new row and drops the
+// reference to row n - kWindow (which garbage collection then deletes). It first waits for the
+// counter to be n - 1, so a transaction applies at most once, however often it is sent, and the
+// state it leaves is fully determined by the counter: a half-applied transaction shows as a
+// counter that disagrees with the Manager rows. The window keeps every record small.
+const long kWindow = 16;
+
+std::string ManagerUuid(long n)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "5e1f0000-0000-4000-8000-%012lx", n);
+    return buf;
+}
+
+// Sets the counter to 0, in the root row if there is one (vsw-ctl start creates it), else in a
+// new one (a mutate that matches no row commits nothing).
+bool InitCounter(DbdClient &client)
+{
+    return client.Transact("[\"Open_vSwitch\",{\"op\":\"mutate\",\"table\":\"Open_vSwitch\","
+                           "\"where\":[],\"mutations\":[[\"external_ids\",\"insert\",[\"map\","
+                           "[[\"vsw-test-n\",\"0\"]]]]]}]")
+               .committed ||
+           client.Transact("[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Open_vSwitch\","
+                           "\"row\":{\"external_ids\":[\"map\",[[\"vsw-test-n\",\"0\"]]]}}]")
+               .committed;
+}
+
+std::string CounterTxn(long n)
+{
+    std::string prev = std::to_string(n - 1), cur = std::to_string(n);
+    std::string mutations =
+        "[\"external_ids\",\"delete\",[\"set\",[\"vsw-test-n\"]]],"
+        "[\"external_ids\",\"insert\",[\"map\",[[\"vsw-test-n\",\"" + cur + "\"]]]],"
+        "[\"manager_options\",\"insert\",[\"set\",[[\"named-uuid\",\"m\"]]]]";
+    if (n > kWindow)
+        mutations += ",[\"manager_options\",\"delete\",[\"set\",[[\"uuid\",\"" +
+                     ManagerUuid(n - kWindow) + "\"]]]]";
+    return "[\"Open_vSwitch\","
+           "{\"op\":\"wait\",\"table\":\"Open_vSwitch\",\"where\":[[\"external_ids\",\"includes\","
+           "[\"map\",[[\"vsw-test-n\",\"" + prev + "\"]]]]],\"columns\":[],\"until\":\"==\","
+           "\"rows\":[{}],\"timeout\":0},"
+           "{\"op\":\"insert\",\"table\":\"Manager\",\"uuid\":\"" + ManagerUuid(n) +
+           "\",\"uuid-name\":\"m\",\"row\":{\"target\":\"unix:/nonexistent/vsw-test-" + cur +
+           "\",\"external_ids\":[\"map\",[[\"n\",\"" + cur + "\"]]]}},"
+           "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[" +
+           mutations + "]}]";
+}
+
+// The counter, or -1 if dbd did not answer.
+long ReadCounter(DbdClient &client)
+{
+    TransactOutcome r = client.Transact(
+        "[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Open_vSwitch\",\"where\":[],"
+        "\"columns\":[\"external_ids\"]}]");
+    if (!r.Succeeded())
+        return -1;
+    JsonPtr json = Parse(r.result);
+    const struct json *rows = json_object_get(json_array_at(json.get(), 0), "rows");
+    const char *n = ovsdb_row_map_get(json_array_at(rows, 0), "external_ids", "vsw-test-n");
+    return n ? atol(n) : -1;
+}
+
+// Checks that the database holds exactly the state transaction `n` left: the counter, the
+// window of Manager rows, each with its number and target, and the references to them.
+void ExpectCounterState(DbdClient &client, long n)
+{
+    EXPECT_EQ(ReadCounter(client), n);
+    MonitorOutcome m = client.Monitor("{\"Open_vSwitch\":{},\"Manager\":{}}");
+    ASSERT_TRUE(m.ok);
+    std::map<std::string, std::string> managers = RowsOf(m.updates, "Manager");
+    std::set<std::string> expected;
+    for (long k = std::max(1L, n - kWindow + 1); k <= n; k++)
+        expected.insert(ManagerUuid(k));
+    std::set<std::string> present;
+    for (const auto &[uuid, text] : managers) {
+        present.insert(uuid);
+        JsonPtr row = Parse(text);
+        const char *number = ovsdb_row_map_get(row.get(), "external_ids", "n");
+        long k = number ? atol(number) : -1;
+        EXPECT_EQ(uuid, ManagerUuid(k)) << text;
+        EXPECT_STREQ(ovsdb_row_string(row.get(), "target"),
+                     ("unix:/nonexistent/vsw-test-" + std::to_string(k)).c_str());
+    }
+    EXPECT_EQ(present, expected);
+    std::map<std::string, std::string> roots = RowsOf(m.updates, "Open_vSwitch");
+    ASSERT_EQ(roots.size(), 1u);
+    JsonPtr root = Parse(roots.begin()->second);
+    std::set<std::string> referenced;
+    for (size_t i = 0; i < ovsdb_row_set_size(root.get(), "manager_options"); i++)
+        referenced.insert(ovsdb_atom_uuid(ovsdb_row_set_at(root.get(), "manager_options", i)));
+    EXPECT_EQ(referenced, expected);
+}
+
+// ---- A vsw-dbd of our own, without the supervisor: chosen options, stopped at will ----
+
+// A fresh run directory the daemons' user can write to (what vsw-ctl start prepares).
+std::string PrepareRundir(const VswInstance &vsw)
+{
+    CommandResult r = Shell("id -u vsw >/dev/null 2>&1 || useradd --system --user-group "
+                            "--no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "
+                            "vsw; chown vsw:vsw " + vsw.rundir() + " && chmod 0750 " +
+                            vsw.rundir());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return vsw.rundir();
+}
+
+class DbdProcess {
+  public:
+    explicit DbdProcess(const std::string &rundir) : rundir_(rundir) {}
+    ~DbdProcess()
+    {
+        if (pid_ > 0)
+            Kill();
+    }
+    DbdProcess(const DbdProcess &) = delete;
+    DbdProcess &operator=(const DbdProcess &) = delete;
+
+    std::string log_path() const { return rundir_ + "/vsw-dbd.log"; }
+    std::string db_path() const { return rundir_ + "/conf.db"; }
+    pid_t pid() const { return pid_; }
+
+    // Starts vsw-dbd with `args` and waits until it answers. The log from this start on is
+    // log() afterwards.
+    ::testing::AssertionResult Start(const std::vector<std::string> &args = {})
+    {
+        for (const char *name : { "dbd.sock", "dbd.events", "dbd.ctl" })
+            unlink((rundir_ + "/" + name).c_str());
+        log_offset_ = std::max(0LL, FileSize(log_path()));
+        std::string binary = Runfile("dbd/vsw-dbd");
+        std::vector<std::string> argv = { "vsw-dbd", "--rundir", rundir_, "--log-file",
+                                          log_path() };
+        argv.insert(argv.end(), args.begin(), args.end());
+        pid_ = fork();
+        if (pid_ < 0)
+            return ::testing::AssertionFailure() << "fork failed";
+        if (pid_ == 0) {
+            std::vector<char *> cargv;
+            for (auto &a : argv)
+                cargv.push_back(const_cast<char *>(a.c_str()));
+            cargv.push_back(nullptr);
+            execv(binary.c_str(), cargv.data());
+            _exit(127);
+        }
+        auto deadline = Clock::now() + std::chrono::seconds(10);
+        while (Clock::now() < deadline) {
+            int status;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return ::testing::AssertionFailure() << "vsw-dbd exited while starting:\n"
+                                                     << log();
+            }
+            DbdClient probe(rundir_, 200);
+            if (!probe.GetSchema().empty())
+                return ::testing::AssertionSuccess();
+        }
+        return ::testing::AssertionFailure() << "vsw-dbd did not answer within 10 s:\n" << log();
+    }
+
+    // SIGTERM: a clean stop. Returns the exit status, or -1 if it did not exit normally.
+    int Stop()
+    {
+        if (pid_ <= 0)
+            return -1;
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+    void Kill()
+    {
+        if (pid_ <= 0)
+            return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+    bool Running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+    // What this run of vsw-dbd logged so far.
+    std::string log() const { return ReadFile(log_path()).substr(log_offset_); }
+
+  private:
+    std::string rundir_;
+    pid_t pid_ = -1;
+    long long log_offset_ = 0;
+};
+
+// ---- The journal file, read independently of dbd ----
+
+struct JournalRecord {
+    std::string kind;
+    size_t offset;      // of the header
+    size_t size;        // header, payload and the final newline
+    std::string payload;
+};
+
+// Every well-formed record up to the first that is not.
+std::vector<JournalRecord> ReadJournal(const std::string &path)
+{
+    std::string data = ReadFile(path);
+    std::vector<JournalRecord> records;
+    size_t pos = 0;
+    while (pos < data.size()) {
+        size_t nl = data.find('\n', pos);
+        if (nl == std::string::npos)
+            break;
+        char kind[16];
+        size_t len;
+        unsigned crc;
+        if (sscanf(data.substr(pos, nl - pos).c_str(), "VSWDB %15s %zu %8x", kind, &len, &crc) != 3 ||
+            nl + 1 + len >= data.size())
+            break;
+        records.push_back({ kind, pos, nl - pos + 1 + len + 1, data.substr(nl + 1, len) });
+        pos = nl + 1 + len + 1;
+    }
+    return records;
+}
+
+std::string SchemaVersion(const std::string &schema_text)
+{
+    JsonPtr json = Parse(schema_text);
+    return json_string(json_object_get(json.get(), "version"));
+}
+
+// ---- Notifications ----
+
+// A dbd.events subscriber that can wait.
+class Subscriber {
+  public:
+    explicit Subscriber(const std::string &rundir)
+    {
+        opened_ = ipc_subscriber_open(&sub_, rundir.c_str(), "dbd.events",
+                                      VSW__CHANNEL__CHANNEL_DBD) == 0;
+    }
+    ~Subscriber()
+    {
+        if (opened_)
+            ipc_subscriber_close(&sub_);
+    }
+    Subscriber(const Subscriber &) = delete;
+    Subscriber &operator=(const Subscriber &) = delete;
+
+    bool opened() const { return opened_; }
+
+    // The next notification within `timeout_ms` (EMPTY if none); *env is the caller's to free.
+    enum ipc_stream_status Next(Vsw__Envelope **env, int timeout_ms)
+    {
+        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            enum ipc_stream_status status = ipc_subscriber_next(&sub_, env);
+            if (status != IPC_STREAM_EMPTY)
+                return status;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0)
+                return IPC_STREAM_EMPTY;
+            struct pollfd pfd = { sub_.rcvfd, POLLIN, 0 };
+            poll(&pfd, 1, static_cast<int>(left.count()));
+        }
+    }
+
+  private:
+    struct ipc_subscriber sub_;
+    bool opened_ = false;
+};
+
+// The change record a DBD_UPDATE carries.
+std::string UpdateRecord(const Vsw__Envelope *env)
+{
+    Vsw__DbdUpdate *u = vsw__dbd_update__unpack(nullptr, env->payload.len, env->payload.data);
+    std::string record = u ? u->record_json : "";
+    vsw__dbd_update__free_unpacked(u, nullptr);
+    return record;
+}
+
+// The UUID an atom ["uuid", "..."] holds, or "".
+std::string UuidOf(const struct json *atom)
+{
+    const char *uuid = ovsdb_atom_uuid(atom);
+    return uuid ? uuid : "";
+}
+
+// An idl replica outside any daemon: a bare `struct daemon` whose one peer link is vsw-dbd.
+class Replica {
+  public:
+    Replica(const std::string &rundir, const std::string &requests)
+        : daemon_(new struct daemon())
+    {
+        daemon_->name = "dbd_test";
+        daemon_->short_name = "dbd_test";
+        struct peer_link *link = &daemon_->peers[daemon_->n_peers++];
+        link->peer = "vsw-dbd";
+        link->socket_name = "dbd.sock";
+        link->channel = VSW__CHANNEL__CHANNEL_DBD;
+        ok_ = ipc_client_open(&link->client, rundir.c_str(), "dbd.sock",
+                              VSW__CHANNEL__CHANNEL_DBD, 2000) == 0 &&
+              idl_init(&idl_, daemon_.get(), requests.c_str(), nullptr, nullptr) == 0;
+    }
+    ~Replica()
+    {
+        idl_destroy(&idl_);
+        ipc_client_close(&daemon_->peers[0].client);
+    }
+    Replica(const Replica &) = delete;
+    Replica &operator=(const Replica &) = delete;
+
+    bool ok() const { return ok_; }
+    struct idl *idl() { return &idl_; }
+
+    // {uuid: _version} of every replicated row of `table`.
+    std::map<std::string, std::string> Versions(const char *table) const
+    {
+        std::map<std::string, std::string> versions;
+        const struct json *rows = idl_table(&idl_, table);
+        for (size_t i = 0; i < json_object_size(rows); i++) {
+            const struct json *version = json_object_get(json_object_value_at(rows, i), "_version");
+            versions[json_object_key_at(rows, i)] = UuidOf(version);
+        }
+        return versions;
+    }
+
+  private:
+    std::unique_ptr<struct daemon> daemon_;
+    struct idl idl_ = {};
+    bool ok_ = false;
+};
+
+// {uuid: _version} of every row of `table` in a <table-updates> text.
+std::map<std::string, std::string> Versions(const std::string &updates, const char *table)
+{
+    std::map<std::string, std::string> versions;
+    for (const auto &[uuid, text] : RowsOf(updates, table)) {
+        JsonPtr row = Parse(text);
+        versions[uuid] = UuidOf(json_object_get(row.get(), "_version"));
+    }
+    return versions;
+}
+
+// Feeds notifications to `replica` until it covers `seq` and `condition` holds, or the timeout.
+void Follow(Subscriber &sub, Replica &replica, uint64_t seq, int timeout_ms,
+            int *resyncs_seen = nullptr)
+{
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (Clock::now() < deadline && !(replica.idl()->synced && replica.idl()->seq >= seq)) {
+        Vsw__Envelope *env = nullptr;
+        enum ipc_stream_status status = sub.Next(&env, 100);
+        if (status == IPC_STREAM_RESYNC && resyncs_seen)
+            ++*resyncs_seen;
+        if (env) {
+            idl_handle_notification(replica.idl(), env);
+            vsw__envelope__free_unpacked(env, nullptr);
+        }
+    }
+}
+
+// ==== a. Crash loop ====
+
+// Commits numbered transactions as fast as dbd takes them, on its own thread, through every
+// restart of dbd: what got no reply (or a refusal) is decided by reading the counter.
+class CountingClient {
+  public:
+    explicit CountingClient(const std::string &rundir) : rundir_(rundir)
+    {
+        thread_ = std::thread([this] { Run(); });
+    }
+    ~CountingClient() { Stop(); }
+    CountingClient(const CountingClient &) = delete;
+    CountingClient &operator=(const CountingClient &) = delete;
+
+    void Stop()
+    {
+        stop_ = true;
+        if (thread_.joinable())
+            thread_.join();
+    }
+
+    std::atomic<long> acked{ 0 };     // highest number acknowledged as committed (or found so)
+    std::atomic<long> sent{ 0 };      // highest number sent
+    std::atomic<bool> failed{ false };
+    // After Stop():
+    std::string error;
+    int unacked_committed = 0;        // no reply, but it had committed
+    int unacked_lost = 0;             // no reply, and it had not: sent again
+    int resent = 0;                   // refused because it had already committed: a resend
+
+  private:
+    void Run()
+    {
+        DbdClient c(rundir_, 1000);
+        long n = 1;
+        while (!stop_ && !failed) {
+            sent = n;
+            TransactOutcome r = c.Transact(CounterTxn(n));
+            if (r.Succeeded() && r.committed) {
+                acked = n++;
+                continue;
+            }
+            long now = -1;
+            while (!stop_ && (now = ReadCounter(c)) < 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (now < 0)
+                return;
+            if (now == n) {
+                ++(r.replied ? resent : unacked_committed);
+                acked = n++;
+            } else if (now == n - 1 && !r.replied) {
+                unacked_lost++;
+            } else {
+                error = "transaction " + std::to_string(n) + " (" +
+                        (r.replied ? r.result : r.ipc_error) + "): the counter is " +
+                        std::to_string(now) + " after " + std::to_string(acked.load()) +
+                        " acknowledged";
+                failed = true;
+            }
+        }
+    }
+
+    std::string rundir_;
+    std::atomic<bool> stop_{ false };
+    std::thread thread_;
+};
+
+// The supervisor restarts dbd after each SIGKILL; the client goes on committing through it all.
+TEST(DbdCrash, AcknowledgedCommitsSurviveTwentySigkills)
+{
+    VswInstance vsw;
+    CommandResult started = vsw.Ctl("start");
+    ASSERT_EQ(started.exit_code, 0) << started.output;
+    {
+        DbdClient setup(vsw.rundir(), 2000);
+        ASSERT_TRUE(InitCounter(setup));
+    }
+
+    CountingClient client(vsw.rundir());
+    std::mt19937 rng(7047);
+    std::uniform_int_distribution<int> delay_ms(0, 150);
+    int killed = -1;
+    for (int kill_no = 0; kill_no < 20 && !client.failed; kill_no++) {
+        // Kill only a dbd that has been committing, at a random moment of its work.
+        int pid = -1;
+        ASSERT_TRUE(WaitFor([&] { pid = vsw.Pid("dbd"); return pid > 0 && pid != killed; }, 5000))
+            << "dbd not restarted after kill " << kill_no;
+        long acked = client.acked;
+        ASSERT_TRUE(WaitFor([&] { return client.acked > acked || client.failed; }, 10000))
+            << "no commit after kill " << kill_no << "\n" << vsw.Vsw("status").output;
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        ASSERT_EQ(vsw.Pid("dbd"), pid);
+        ASSERT_EQ(kill(pid, SIGKILL), 0);
+        killed = pid;
+    }
+    long acked = client.acked;
+    WaitFor([&] { return client.acked > acked + 10 || client.failed; }, 10000);
+    client.Stop();
+    ASSERT_EQ(client.error, "");
+
+    DbdClient check(vsw.rundir(), 2000);
+    long final_n = ReadCounter(check);
+    EXPECT_GE(final_n, client.acked.load());
+    EXPECT_LE(final_n, client.sent.load());
+    ExpectCounterState(check, final_n);
+    EXPECT_NE(vsw.Pid("dbd"), killed);
+    printf("crash loop: %ld transactions acknowledged, %ld committed; without a reply: %d "
+           "committed, %d not; refused as a resend of a committed one: %d\n",
+           client.acked.load(), final_n, client.unacked_committed, client.unacked_lost,
+           client.resent);
+}
+
+// ==== b. A damaged journal ====
+
+class DbdJournal : public ::testing::Test {
+  protected:
+    void SetUp() override
+    {
+        rundir_ = PrepareRundir(vsw_);
+        dbd_ = std::make_unique<DbdProcess>(rundir_);
+        ASSERT_TRUE(dbd_->Start());
+        DbdClient c(rundir_, 2000);
+        ASSERT_TRUE(c.Transact(kInsertRoot).Succeeded());
+        for (int i = 1; i <= 5; i++)
+            ASSERT_TRUE(c.Transact(AddBridgeTxn("br" + std::to_string(i))).committed);
+        ASSERT_EQ(dbd_->Stop(), 0);
+        records_ = ReadJournal(dbd_->db_path());
+        // schema, root row, five bridges
+        ASSERT_EQ(records_.size(), 7u);
+        size_ = FileSize(dbd_->db_path());
+        ASSERT_EQ(static_cast<size_t>(size_), records_.back().offset + records_.back().size);
+    }
+
+    // Restarts dbd on the damaged file and checks what it kept, what it logged and saved.
+    void ExpectRecovered(const std::set<std::string> &bridges, long long kept_bytes,
+                         const std::string &problem, const std::string &cut_bytes)
+    {
+        ASSERT_TRUE(dbd_->Start());
+        std::string log = dbd_->log();
+        std::string kept = std::to_string(kept_bytes);
+        EXPECT_NE(log.find("journal: " + problem), std::string::npos) << log;
+        EXPECT_NE(log.find(" at offset " + kept + " of " + dbd_->db_path() + ": keeping the " +
+                           kept + " bytes before it, cutting " +
+                           std::to_string(cut_bytes.size())),
+                  std::string::npos)
+            << log;
+        EXPECT_EQ(FileSize(dbd_->db_path()), kept_bytes);
+        CommandResult saved = Shell("cat " + dbd_->db_path() + ".damaged-*");
+        EXPECT_EQ(saved.output, cut_bytes);
+
+        DbdClient c(rundir_, 2000);
+        EXPECT_EQ(BridgeNames(c), bridges);
+        // The journal goes on from the cut: a new commit, a SIGKILL, and all of it is back
+        // with no further damage found.
+        ASSERT_TRUE(c.Transact(AddBridgeTxn("after")).committed);
+        dbd_->Kill();
+        ASSERT_TRUE(dbd_->Start());
+        EXPECT_EQ(dbd_->log().find("damaged"), std::string::npos) << dbd_->log();
+        DbdClient again(rundir_, 2000);
+        std::set<std::string> expected = bridges;
+        expected.insert("after");
+        EXPECT_EQ(BridgeNames(again), expected);
+    }
+
+    VswInstance vsw_;
+    std::string rundir_;
+    std::unique_ptr<DbdProcess> dbd_;
+    std::vector<JournalRecord> records_;
+    long long size_ = 0;
+};
+
+const std::set<std::string> kFiveBridges = { "br1", "br2", "br3", "br4", "br5" };
+const std::set<std::string> kFourBridges = { "br1", "br2", "br3", "br4" };
+
+TEST_F(DbdJournal, GarbageAppendedIsCutAndEverythingKept)
+{
+    std::string garbage = "\x01\xff garbage that is no record \n\n";
+    std::string file = ReadFile(dbd_->db_path());
+    WriteFile(dbd_->db_path(), file + garbage);
+    ExpectRecovered(kFiveBridges, size_, "malformed record header", garbage);
+}
+
+TEST_F(DbdJournal, FlippedByteInLastRecordLosesOnlyThatRecord)
+{
+    std::string file = ReadFile(dbd_->db_path());
+    const JournalRecord &last = records_.back();
+    size_t at = last.offset + last.size - 1 - last.payload.size() / 2;   // mid-payload
+    file[at] ^= 0x20;
+    WriteFile(dbd_->db_path(), file);
+    ExpectRecovered(kFourBridges, static_cast<long long>(last.offset), "checksum mismatch",
+                    file.substr(last.offset));
+}
+
+TEST_F(DbdJournal, TruncatedTailLosesOnlyTheTornRecord)
+{
+    const JournalRecord &last = records_.back();
+    size_t cut = last.offset + last.size / 2;
+    std::string file = ReadFile(dbd_->db_path()).substr(0, cut);
+    WriteFile(dbd_->db_path(), file);
+    ExpectRecovered(kFourBridges, static_cast<long long>(last.offset), "record of " +
+                    std::to_string(last.payload.size()) + " bytes runs past the end",
+                    file.substr(last.offset));
+}
+
+// ==== c. Schema upgrade ====
+
+// The built-in schema as an older version: version 0.9.0 and no Bridge.datapath_version.
+std::string OlderSchema()
+{
+    std::string text = ReadFile(Runfile("dbd/vswitch.schema"));
+    JsonPtr schema = Parse(text);
+    if (!schema)
+        return "";
+    json_object_put(schema.get(), "version", json_string_new("0.9.0"));
+    struct json *bridge = json_object_get(json_object_get(schema.get(), "tables"), "Bridge");
+    json_free(json_object_remove(json_object_get(bridge, "columns"), "datapath_version"));
+    char *out = json_to_string(schema.get());
+    std::string result = out;
+    free(out);
+    return result;
+}
+
+TEST(DbdSchema, OlderDatabaseIsConvertedOnStart)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    std::string old_schema = OlderSchema();
+    ASSERT_NE(old_schema.find("\"0.9.0\""), std::string::npos);
+    ASSERT_EQ(old_schema.find("datapath_version"), std::string::npos);
+    WriteFile(rundir + "/old.schema", old_schema);
+
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--schema", rundir + "/old.schema" }));
+    std::string before;
+    {
+        DbdClient c(rundir, 2000);
+        EXPECT_EQ(SchemaVersion(c.GetSchema()), "0.9.0");
+        ASSERT_TRUE(c.Transact(kInsertRoot).Succeeded());
+        ASSERT_TRUE(c.Transact(AddBridgeTxn("br0", ",\"datapath_type\":\"netdev\","
+                                                   "\"external_ids\":[\"map\",[[\"k\",\"v\"]]]"))
+                        .committed);
+        ASSERT_TRUE(c.Transact(AddBridgeTxn("br1")).committed);
+        // A port with its interface on br1: references across three tables.
+        ASSERT_TRUE(c.Transact(
+                         "[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Interface\","
+                         "\"uuid-name\":\"i\",\"row\":{\"name\":\"eth1\"}},"
+                         "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",\"row\":"
+                         "{\"name\":\"eth1\",\"tag\":7,\"interfaces\":[\"named-uuid\",\"i\"]}},"
+                         "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\",\"==\","
+                         "\"br1\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\",[[\"named-uuid\","
+                         "\"p\"]]]]]}]")
+                        .committed);
+        // Not a column of this schema yet.
+        EXPECT_FALSE(c.Transact("[\"Open_vSwitch\",{\"op\":\"update\",\"table\":\"Bridge\","
+                                "\"where\":[],\"row\":{\"datapath_version\":\"x\"}}]")
+                         .Succeeded());
+        MonitorOutcome m = c.Monitor();
+        ASSERT_TRUE(m.ok);
+        before = m.updates;
+    }
+    ASSERT_EQ(dbd.Stop(), 0);
+    std::vector<JournalRecord> old_records = ReadJournal(dbd.db_path());
+    ASSERT_FALSE(old_records.empty());
+    EXPECT_EQ(SchemaVersion(old_records[0].payload), "0.9.0");
+
+    ASSERT_TRUE(dbd.Start());   // the built-in schema, 1.0.0
+    EXPECT_NE(dbd.log().find("upgrading the database from schema 0.9.0 to 1.0.0"),
+              std::string::npos) << dbd.log();
+    DbdClient c(rundir, 2000);
+    EXPECT_EQ(SchemaVersion(c.GetSchema()), "1.0.0");
+    MonitorOutcome after = c.Monitor();
+    ASSERT_TRUE(after.ok);
+    // Every row kept with its identity, its version and every value; the new column is there
+    // with its default.
+    for (const char *table : { "Open_vSwitch", "Bridge", "Port", "Interface" }) {
+        SCOPED_TRACE(table);
+        std::map<std::string, std::string> old_rows = RowsOf(before, table);
+        std::map<std::string, std::string> new_rows = RowsOf(after.updates, table);
+        EXPECT_FALSE(old_rows.empty());
+        ASSERT_EQ(old_rows.size(), new_rows.size());
+        for (const auto &[uuid, text] : old_rows) {
+            ASSERT_TRUE(new_rows.count(uuid)) << uuid;
+            JsonPtr old_row = Parse(text), new_row = Parse(new_rows[uuid]);
+            for (size_t i = 0; i < json_object_size(old_row.get()); i++) {
+                const char *column = json_object_key_at(old_row.get(), i);
+                EXPECT_TRUE(json_equal(json_object_value_at(old_row.get(), i),
+                                       json_object_get(new_row.get(), column)))
+                    << uuid << " column " << column;
+            }
+            if (std::string(table) == "Bridge") {
+                EXPECT_STREQ(ovsdb_row_string(new_row.get(), "datapath_version"), "");
+            }
+        }
+    }
+    // The file now records the new schema, then the converted data as one snapshot.
+    std::vector<JournalRecord> records = ReadJournal(dbd.db_path());
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].kind, "schema");
+    EXPECT_EQ(SchemaVersion(records[0].payload), "1.0.0");
+    EXPECT_NE(records[0].payload.find("datapath_version"), std::string::npos);
+    EXPECT_EQ(records[1].kind, "snapshot");
+    EXPECT_EQ(FileSize(dbd.db_path()),
+              static_cast<long long>(records[1].offset + records[1].size));
+
+    // The new column is usable, and a restart finds a current file: no second upgrade.
+    ASSERT_TRUE(c.Transact("[\"Open_vSwitch\",{\"op\":\"update\",\"table\":\"Bridge\","
+                           "\"where\":[[\"name\",\"==\",\"br0\"]],\"row\":{\"datapath_version\":"
+                           "\"2\"}}]")
+                    .committed);
+    dbd.Kill();
+    ASSERT_TRUE(dbd.Start());
+    EXPECT_EQ(dbd.log().find("upgrading"), std::string::npos) << dbd.log();
+    DbdClient again(rundir, 2000);
+    EXPECT_EQ(BridgeNames(again), (std::set<std::string>{ "br0", "br1" }));
+    TransactOutcome r = again.Transact("[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Bridge\","
+                                       "\"where\":[[\"name\",\"==\",\"br0\"]],"
+                                       "\"columns\":[\"datapath_version\"]}]");
+    EXPECT_NE(r.result.find("\"datapath_version\":\"2\""), std::string::npos) << r.result;
+}
+
+// ==== d. Oversized and malformed transactions ====
+
+class DbdRequests : public ::testing::Test {
+  protected:
+    void SetUp() override
+    {
+        rundir_ = PrepareRundir(vsw_);
+        dbd_ = std::make_unique<DbdProcess>(rundir_);
+        ASSERT_TRUE(dbd_->Start());
+        client_ = std::make_unique<DbdClient>(rundir_, 10000);
+        ASSERT_TRUE(client_->Transact(kInsertRoot).Succeeded());
+        ASSERT_TRUE(client_->Transact(AddBridgeTxn("br0")).committed);
+        before_ = client_->Monitor();
+        ASSERT_TRUE(before_.ok);
+        file_ = ReadFile(dbd_->db_path());
+    }
+
+    // dbd is the same process, serving, with the database and its file as they were.
+    void ExpectUnchanged()
+    {
+        EXPECT_TRUE(dbd_->Running());
+        MonitorOutcome now = client_->Monitor();
+        ASSERT_TRUE(now.ok);
+        JsonPtr a = Parse(before_.updates), b = Parse(now.updates);
+        EXPECT_TRUE(json_equal(a.get(), b.get())) << now.updates;
+        EXPECT_EQ(ReadFile(dbd_->db_path()), file_);
+    }
+
+    VswInstance vsw_;
+    std::string rundir_;
+    std::unique_ptr<DbdProcess> dbd_;
+    std::unique_ptr<DbdClient> client_;
+    MonitorOutcome before_;
+    std::string file_;
+};
+
+TEST_F(DbdRequests, TenMegabyteTransactionIsRefused)
+{
+    // A well-formed transaction; only its size is wrong.
+    std::string big(10 * 1024 * 1024, 'x');
+    TransactOutcome r = client_->Transact(AddBridgeTxn("big", ",\"external_ids\":[\"map\",[[\"k\",\"" + big + "\"]]]"));
+    EXPECT_FALSE(r.replied);
+    EXPECT_EQ(r.code, VSW__ERROR_CODE__ERROR_TOO_BIG) << r.ipc_error;
+    ExpectUnchanged();
+    // And dbd goes on committing.
+    EXPECT_TRUE(client_->Transact(AddBridgeTxn("small")).committed);
+}
+
+TEST_F(DbdRequests, MalformedTransactionsAreRefusedAndChangeNothing)
+{
+    const std::string root = "[\"Open_vSwitch\",";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        { "empty", "" },
+        { "not JSON", "insert a bridge please" },
+        { "an object", "{\"op\":\"insert\",\"table\":\"Bridge\"}" },
+        { "an empty array", "[]" },
+        { "unknown database", "[\"Nope\",{\"op\":\"comment\",\"comment\":\"x\"}]" },
+        { "unknown table", root + "{\"op\":\"insert\",\"table\":\"Nope\",\"row\":{}}]" },
+        { "unknown operation", root + "{\"op\":\"frobnicate\",\"table\":\"Bridge\"}]" },
+        { "misspelled member", root + "{\"op\":\"delete\",\"table\":\"Bridge\",\"were\":[]}]" },
+        { "unknown column", root + "{\"op\":\"update\",\"table\":\"Bridge\",\"where\":[],"
+                                   "\"row\":{\"colour\":\"red\"}}]" },
+        { "wrong type", root + "{\"op\":\"update\",\"table\":\"Bridge\",\"where\":[],"
+                               "\"row\":{\"stp_enable\":\"yes\"}}]" },
+        { "immutable column", root + "{\"op\":\"update\",\"table\":\"Bridge\",\"where\":[],"
+                                     "\"row\":{\"name\":\"br9\"}}]" },
+        { "dangling reference", root + "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\","
+                                       "\"where\":[],\"mutations\":[[\"bridges\",\"insert\","
+                                       "[\"uuid\",\"01234567-89ab-4cde-8f01-23456789abcd\"]]]}]" },
+        { "duplicate key", root + "{\"op\":\"delete\",\"op\":\"delete\",\"table\":\"Bridge\","
+                                  "\"where\":[]}]" },
+        { "NUL in a string", root + "{\"op\":\"comment\",\"comment\":\"a\\u0000b\"}]" },
+        { "invalid UTF-8", root + "{\"op\":\"comment\",\"comment\":\"\xc0\xaf\"}]" },
+        { "trailing garbage", root + "{\"op\":\"comment\",\"comment\":\"x\"}] ]" },
+        { "nested 100 deep", std::string(100, '[') + std::string(100, ']') },
+        { "5 MB of nesting", std::string(5 * 1024 * 1024, '[') },
+        // Valid operations that fail half-way: the first one must be undone.
+        { "delete then abort", root + "{\"op\":\"delete\",\"table\":\"Bridge\",\"where\":[]},"
+                                      "{\"op\":\"abort\"}]" },
+        { "second bridge br0", AddBridgeTxn("br0") },
+    };
+    for (const auto &[what, params] : cases) {
+        SCOPED_TRACE(what);
+        TransactOutcome r = client_->Transact(params);
+        EXPECT_FALSE(r.committed);
+        if (r.replied) {
+            EXPECT_NE(r.result.find("\"error\""), std::string::npos) << r.result;
+        } else {
+            EXPECT_NE(r.code, VSW__ERROR_CODE__ERROR_UNAVAILABLE) << r.ipc_error;
+        }
+    }
+    ExpectUnchanged();
+}
+
+// ==== e. Monitors ====
+
+class DbdMonitor : public ::testing::Test {
+  protected:
+    void SetUp() override
+    {
+        rundir_ = PrepareRundir(vsw_);
+        dbd_ = std::make_unique<DbdProcess>(rundir_);
+        ASSERT_TRUE(dbd_->Start());
+        client_ = std::make_unique<DbdClient>(rundir_, 5000);
+        ASSERT_TRUE(InitCounter(*client_));
+    }
+
+    // Commits transactions next_..next_+count-1; returns each one's latency in microseconds.
+    std::vector<long> Commit(int count, std::vector<uint64_t> *seqs = nullptr)
+    {
+        std::vector<long> latencies;
+        for (int i = 0; i < count; i++) {
+            auto start = Clock::now();
+            TransactOutcome r = client_->Transact(CounterTxn(next_));
+            latencies.push_back(static_cast<long>(
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()));
+            EXPECT_TRUE(r.committed) << next_ << ": " << r.result << r.ipc_error;
+            if (!r.committed)
+                break;
+            last_seq_ = r.seq;
+            if (seqs)
+                seqs->push_back(r.seq);
+            next_++;
+        }
+        return latencies;
+    }
+
+    VswInstance vsw_;
+    std::string rundir_;
+    std::unique_ptr<DbdProcess> dbd_;
+    std::unique_ptr<DbdClient> client_;
+    long next_ = 1;
+    uint64_t last_seq_ = 0;
+};
+
+long Percentile(std::vector<long> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+TEST_F(DbdMonitor, SubscriberGetsTheSnapshotThenEveryChangeInOrder)
+{
+    Subscriber sub(rundir_);
+    ASSERT_TRUE(sub.opened());
+    // Subscribed once a message arrives (the heartbeat comes every second); then the snapshot.
+    Vsw__Envelope *env = nullptr;
+    ASSERT_EQ(sub.Next(&env, 3000), IPC_STREAM_RESYNC);
+    vsw__envelope__free_unpacked(env, nullptr);
+    MonitorOutcome snapshot = client_->Monitor();
+    ASSERT_TRUE(snapshot.ok);
+    EXPECT_EQ(RowsOf(snapshot.updates, "Open_vSwitch").size(), 1u);
+
+    // Commits interleaved with reading, so that nothing is dropped for want of reading.
+    std::vector<uint64_t> committed;
+    std::vector<std::pair<uint64_t, std::string>> updates;   // (seq, record) after the snapshot
+    int out_of_order = 0;
+    auto drain = [&](int timeout_ms) {
+        Vsw__Envelope *e = nullptr;
+        enum ipc_stream_status status;
+        while ((status = sub.Next(&e, timeout_ms)) != IPC_STREAM_EMPTY) {
+            if (status != IPC_STREAM_IN_ORDER)
+                out_of_order++;
+            if (e && e->type == VSW__DBD_TYPE__DBD_UPDATE && e->seq > snapshot.seq)
+                updates.emplace_back(e->seq, UpdateRecord(e));
+            vsw__envelope__free_unpacked(e, nullptr);
+            timeout_ms = 0;
+        }
+    };
+    for (int i = 0; i < 10; i++) {
+        Commit(30, &committed);
+        drain(0);
+    }
+    WaitFor([&] { drain(50); return !updates.empty() && updates.back().first >= last_seq_; }, 3000);
+    EXPECT_EQ(out_of_order, 0);
+    ASSERT_EQ(updates.size(), committed.size());
+    for (size_t i = 0; i < updates.size(); i++) {
+        SCOPED_TRACE("transaction " + std::to_string(i + 1));
+        EXPECT_EQ(updates[i].first, committed[i]);
+        // Each record is that transaction's: its Manager row, the counter, the row it dropped.
+        JsonPtr record = Parse(updates[i].second);
+        const struct json *manager = json_object_get(json_object_get(record.get(), "Manager"),
+                                                     ManagerUuid(i + 1).c_str());
+        EXPECT_STREQ(ovsdb_row_map_get(manager, "external_ids", "n"), std::to_string(i + 1).c_str());
+        if (i + 1 > kWindow) {
+            const struct json *dropped = json_object_get(json_object_get(record.get(), "Manager"),
+                                                         ManagerUuid(i + 1 - kWindow).c_str());
+            EXPECT_TRUE(dropped && json_is_null(dropped)) << updates[i].second;
+        }
+    }
+
+    // The snapshot plus every update is the database now.
+    std::map<std::string, std::string> replica = RowsOf(snapshot.updates, "Manager");
+    for (const auto &[seq, text] : updates) {
+        JsonPtr record = Parse(text);
+        const struct json *rows = json_object_get(record.get(), "Manager");
+        for (size_t i = 0; i < json_object_size(rows); i++) {
+            const struct json *row = json_object_value_at(rows, i);
+            if (json_is_null(row)) {
+                replica.erase(json_object_key_at(rows, i));
+            } else {
+                char *s = json_to_string(row);
+                replica[json_object_key_at(rows, i)] = s;
+                free(s);
+            }
+        }
+    }
+    MonitorOutcome now = client_->Monitor();
+    std::map<std::string, std::string> expected = RowsOf(now.updates, "Manager");
+    ASSERT_EQ(replica.size(), expected.size());
+    for (const auto &[uuid, text] : expected) {
+        JsonPtr a = Parse(text), b = Parse(replica[uuid]);
+        EXPECT_TRUE(json_equal(json_object_get(a.get(), "_version"),
+                               json_object_get(b.get(), "_version")))
+            << uuid;
+    }
+}
+
+TEST_F(DbdMonitor, StuckSubscriberBlocksNobodyAndResyncsToTheExactState)
+{
+    // Baseline: the commit latency with no subscriber at all.
+    std::vector<long> baseline = Commit(300);
+
+    const std::string requests = "{\"Open_vSwitch\":{},\"Manager\":{}}";
+    Replica replica(rundir_, requests);
+    ASSERT_TRUE(replica.ok());
+    Subscriber sub(rundir_);
+    ASSERT_TRUE(sub.opened());
+    int resyncs = 0;
+    Follow(sub, replica, last_seq_, 3000, &resyncs);
+    ASSERT_TRUE(replica.idl()->synced);
+    uint64_t syncs_before = replica.idl()->syncs;
+
+    // Thousands of commits while the subscriber reads nothing.
+    std::vector<long> stuck = Commit(3000);
+    long base_p50 = Percentile(baseline, 0.5), stuck_p50 = Percentile(stuck, 0.5);
+    printf("commit latency (us): no subscriber p50 %ld p99 %ld; stuck subscriber p50 %ld p99 "
+           "%ld max %ld\n", base_p50, Percentile(baseline, 0.99), stuck_p50,
+           Percentile(stuck, 0.99), Percentile(stuck, 1.0));
+    EXPECT_LE(stuck_p50, 3 * base_p50 + 2000);
+    EXPECT_LE(Percentile(stuck, 0.99), 3 * Percentile(baseline, 0.99) + 20000);
+
+    // Reading again: what was queued, then a gap (or a heartbeat showing it), a resync, and the
+    // replica is the database, row by row and version by version.
+    resyncs = 0;
+    Follow(sub, replica, last_seq_, 5000, &resyncs);
+    EXPECT_GE(resyncs, 1);
+    EXPECT_GT(replica.idl()->syncs, syncs_before);
+    ASSERT_TRUE(replica.idl()->synced);
+    MonitorOutcome now = client_->Monitor(requests);
+    ASSERT_TRUE(now.ok);
+    EXPECT_EQ(replica.idl()->seq, now.seq);
+    EXPECT_EQ(replica.Versions("Manager"), Versions(now.updates, "Manager"));
+    EXPECT_EQ(replica.Versions("Open_vSwitch"), Versions(now.updates, "Open_vSwitch"));
+    const struct json *roots = idl_table(replica.idl(), "Open_vSwitch");
+    ASSERT_EQ(json_object_size(roots), 1u);
+    EXPECT_STREQ(ovsdb_row_map_get(json_object_value_at(roots, 0), "external_ids", "vsw-test-n"),
+                 std::to_string(next_ - 1).c_str());
+}
+
+TEST_F(DbdMonitor, ReplicaSeesRowsOfATableThatWasEmptyAtSync)
+{
+    Replica replica(rundir_, "{\"Bridge\":{\"columns\":[\"name\"]}}");
+    ASSERT_TRUE(replica.ok());
+    Subscriber sub(rundir_);
+    Follow(sub, replica, last_seq_, 3000);
+    ASSERT_TRUE(replica.idl()->synced);
+    uint64_t syncs = replica.idl()->syncs;
+
+    TransactOutcome r = client_->Transact(AddBridgeTxn("br0"));
+    ASSERT_TRUE(r.committed);
+    Follow(sub, replica, r.seq, 3000);
+    EXPECT_EQ(replica.idl()->syncs, syncs) << "the update should apply without a resync";
+    const struct json *bridges = idl_table(replica.idl(), "Bridge");
+    ASSERT_EQ(json_object_size(bridges), 1u);
+    EXPECT_STREQ(ovsdb_row_string(json_object_value_at(bridges, 0), "name"), "br0");
+}
+
+// ==== f. Compaction ====
+
+TEST(DbdCompaction, GrownJournalIsCompactedAndRestartGivesTheSameData)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start());
+    DbdClient c(rundir, 5000);
+    ASSERT_TRUE(c.Transact(kInsertRoot).Succeeded());
+    for (int i = 0; i < 5; i++)
+        ASSERT_TRUE(c.Transact(AddBridgeTxn("br" + std::to_string(i))).committed);
+    // Rewrite one 16 kB value until the journal is well past the threshold (1 MB, and four
+    // times its size at open): the database itself stays small.
+    std::string blob(16 * 1024, 'v');
+    for (int i = 0; FileSize(dbd.db_path()) < 3 * 1024 * 1024 / 2; i++) {
+        blob[0] = static_cast<char>('a' + i % 26);
+        ASSERT_TRUE(c.Transact("[\"Open_vSwitch\",{\"op\":\"update\",\"table\":\"Open_vSwitch\","
+                               "\"where\":[],\"row\":{\"other_config\":[\"map\",[[\"blob\",\"" +
+                               blob + "\"],[\"i\",\"" + std::to_string(i) + "\"]]]}}]")
+                        .committed);
+    }
+    long long grown = FileSize(dbd.db_path());
+
+    // dbd checks every 10 s, outside any request.
+    ASSERT_TRUE(WaitFor([&] {
+        return FileSize(dbd.db_path()) < grown / 4 &&
+               dbd.log().find("journal: compacted") != std::string::npos;
+    }, 12000)) << FileSize(dbd.db_path()) << " bytes\n" << dbd.log();
+    EXPECT_TRUE(dbd.Running());
+    std::vector<JournalRecord> records = ReadJournal(dbd.db_path());
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].kind, "schema");
+    EXPECT_EQ(records[1].kind, "snapshot");
+    EXPECT_EQ(FileSize(rundir + "/conf.db.tmp"), -1);
+
+    // Commits go on in the new file; after a SIGKILL everything is back.
+    ASSERT_TRUE(c.Transact(AddBridgeTxn("after")).committed);
+    EXPECT_EQ(ReadJournal(dbd.db_path()).size(), 3u);
+    MonitorOutcome expected = c.Monitor();
+    dbd.Kill();
+    ASSERT_TRUE(dbd.Start());
+    DbdClient again(rundir, 5000);
+    MonitorOutcome after = again.Monitor();
+    ASSERT_TRUE(after.ok);
+    JsonPtr a = Parse(expected.updates), b = Parse(after.updates);
+    EXPECT_TRUE(json_equal(a.get(), b.get()));
+    EXPECT_EQ(RowsOf(after.updates, "Bridge").size(), 6u);
+}
+
+}  // namespace

@@ -45,8 +45,10 @@ static int parse_setting(struct vsctl_ctx *ctx, const struct db_table_schema *ta
         free(error);
         return -1;
     }
+    /* An insert may set an immutable column, never _uuid or _version: vsw-dbd assigns them. */
+    bool meta = s->column->index < DB_N_META_COLUMNS;
     int rc = 0;
-    if (!for_insert && is_read_only(s->column)) {
+    if (is_read_only(s->column) && (!for_insert || meta)) {
         rc = vsctl_usage_error(ctx, "cannot modify read-only column %s in table %s",
                                s->column->name, table->name);
     } else if (key) {

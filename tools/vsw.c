@@ -324,27 +324,32 @@ static int parse_global_option(struct cli *cli, int argc, char **argv, int *i)
 }
 
 /* Parses global options into `cli`; *first is the index of the first command word. Global
- * options come first; a database command's own options (--may-exist...) may precede it, as in
- * ovs-vsctl. Returns -1 to go on, else the exit code. */
+ * options come first; a database command's own options (--may-exist, --columns=...) may come
+ * among them, as in ovs-vsctl, and belong to the first command: they are moved to just before
+ * argv[*first], which then points at the first of them (getopt permutes argv the same way).
+ * Returns -1 to go on, else the exit code. */
 static int parse_global_options(struct cli *cli, int argc, char **argv, int *first)
 {
     const char *env = getenv("VSW_RUNDIR");
     snprintf(cli->rundir, sizeof cli->rundir, "%s", env && *env ? env : DAEMON_DEFAULT_RUNDIR);
     cli->timeout_ms = -1;
     vsctl_options_init(&cli->db);
-    int i = 1;
+    int i = 1, n_lead = 0;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (!strcmp(argv[i], "--")) {
             i++;
             break;
         }
-        if (vsctl_is_command_option(argv[i]))
-            break;
+        if (vsctl_is_command_option(argv[i])) {
+            argv[1 + n_lead++] = argv[i];   /* never past i: nothing unread is overwritten */
+            continue;
+        }
         int rc = parse_global_option(cli, argc, argv, &i);
         if (rc >= 0)
             return rc;
     }
-    *first = i;
+    memmove(&argv[i - n_lead], &argv[1], (size_t)n_lead * sizeof *argv);
+    *first = i - n_lead;
     if (cli->timeout_ms >= 0)
         cli->db.timeout_ms = cli->timeout_ms;
     return -1;
@@ -360,6 +365,28 @@ static int run_db_commands(const struct cli *cli, int argc, char **argv)
     return rc;
 }
 
+/* The daemon command called `name`, or NULL. */
+static const struct command *daemon_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+static int run_daemon_command(const struct cli *cli, const struct command *cmd, int n_args,
+                              char **args)
+{
+    if (n_args < cmd->min_args || n_args > cmd->max_args) {
+        if (cmd->max_args == 0)
+            usage_error("'%s' takes no arguments", cmd->name);
+        else
+            usage_error("'%s' takes arguments %s", cmd->name, cmd->args);
+        return EXIT_USAGE;
+    }
+    return cmd->run(cli, n_args, args);
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli;
@@ -373,20 +400,16 @@ int main(int argc, char **argv)
         usage_error("missing command");
         return EXIT_USAGE;
     }
-    const char *name = argv[first];
-    int n_args = argc - first - 1;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        const struct command *cmd = &commands[i];
-        if (strcmp(name, cmd->name) != 0)
-            continue;
-        if (n_args < cmd->min_args || n_args > cmd->max_args) {
-            if (cmd->max_args == 0)
-                usage_error("'%s' takes no arguments", name);
-            else
-                usage_error("'%s' takes arguments %s", name, cmd->args);
-            return EXIT_USAGE;
-        }
-        return cmd->run(&cli, n_args, argv + first + 1);
+    /* Command options may precede a database command only. */
+    int name_at = first;
+    while (name_at < argc - 1 && vsctl_is_command_option(argv[name_at]))
+        name_at++;
+    const struct command *cmd = daemon_command(argv[name_at]);
+    if (!cmd)
+        return run_db_commands(&cli, argc - first, argv + first);
+    if (name_at > first) {
+        usage_error("'%s' takes no command option such as '%s'", cmd->name, argv[first]);
+        return EXIT_USAGE;
     }
-    return run_db_commands(&cli, argc - first, argv + first);
+    return run_daemon_command(&cli, cmd, argc - first - 1, argv + first + 1);
 }

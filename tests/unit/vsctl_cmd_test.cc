@@ -1,6 +1,8 @@
 // The bridge, port and configuration commands end to end against the engine in memory: what
 // they print, what exit code they give, what transactions they send, and that a failure
 // leaves the database unchanged.
+#include <regex>
+
 #include "tests/unit/vsctl_test_util.h"
 
 using vsctltest::CountOps;
@@ -8,6 +10,15 @@ using vsctltest::MemoryDb;
 using vsctltest::Result;
 
 namespace {
+
+// Transact params with every UUID and the name `name` replaced by placeholders: what is left
+// is the shape of the transaction.
+std::string Shape(const std::string &params, const std::string &name)
+{
+    static const std::regex kUuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    std::string shape = std::regex_replace(params, kUuid, "UUID");
+    return std::regex_replace(shape, std::regex("\\b" + name + "\\b"), "NAME");
+}
 
 // A database with br0 (ports p1 with tag 5, vif1 on fake bridge fk, VLAN 7) and br1 (eth1).
 class Commands : public ::testing::Test {
@@ -37,8 +48,9 @@ class Commands : public ::testing::Test {
         EXPECT_NE(r.err.find(says), std::string::npos) << line << "\n" << r.err;
         EXPECT_EQ(r.out, "") << line;
         EXPECT_EQ(db_.Snapshot(), before) << line;
-        if (code == VSCTL_EXIT_USAGE)
+        if (code == VSCTL_EXIT_USAGE) {
             EXPECT_TRUE(r.requests.empty()) << line << ": a usage error sent a request";
+        }
     }
 
     MemoryDb db_;
@@ -128,18 +140,42 @@ TEST_F(Commands, AddPortIsOneTransactionWhateverTheDatabaseSize)
     Result r = db_.Run("add-port br0 q0");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(r.requests.size(), 1u);
-    const std::string &txn = r.requests[0];
+    const std::string txn = r.requests[0];
     EXPECT_EQ(CountOps(txn, "insert"), 2);
     EXPECT_EQ(CountOps(txn, "mutate"), 1);
     EXPECT_EQ(CountOps(txn, "select"), 0);
-    EXPECT_EQ(CountOps(txn, "wait"), 5);   // root, bridge, and the name in three tables
+    // The bridge exists, and the name is free in Bridge, Port and Interface. With --no-wait the
+    // root row is not written, so nothing is assumed of it: a Bridge row exists only while the
+    // root refers to it (garbage collection). ovs-vsctl instead verifies the root's bridges,
+    // every bridge's ports and every port's interfaces: a wait per row of the database.
+    EXPECT_EQ(CountOps(txn, "wait"), 4);
     for (int i = 1; i <= 300; i++)
         Ok("add-port br0 q" + std::to_string(i));
     r = db_.Run("add-port br0 q301");
     ASSERT_EQ(r.requests.size(), 1u);
-    // The same operations, give or take the digits of the name and random UUIDs.
-    EXPECT_NEAR((double)r.requests[0].size(), (double)txn.size(), 8);
-    EXPECT_EQ(db_.Rows("Port"), 307u);
+    // The same operations, byte for byte, once the name and the random UUIDs are set aside.
+    EXPECT_EQ(Shape(r.requests[0], "q301"), Shape(txn, "q0"));
+    EXPECT_EQ(db_.Rows("Port"), 6u + 302u);   // br0 p1 fk vif1 br1 eth1, then q0 to q301
+}
+
+TEST_F(Commands, AddPortWaitingForSwitchdAlsoAssumesTheRoot)
+{
+    db_.switchd = true;
+    vsctl_options options;
+    vsctl_options_init(&options);
+    Result r = db_.Run("add-port br0 q0", &options);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_GE(r.requests.size(), 2u);   // the commit, then polls of cur_cfg
+    const std::string &txn = r.requests[0];
+    EXPECT_EQ(CountOps(txn, "insert"), 2);
+    // The bridge's ports, and next_cfg += 1 on the root row, read back by the one select.
+    EXPECT_EQ(CountOps(txn, "mutate"), 2);
+    EXPECT_EQ(CountOps(txn, "select"), 1);
+    // The mutate of next_cfg selects the root with an empty where, which would silently match
+    // nothing without it: so the root's existence joins the bridge and the three names.
+    EXPECT_EQ(CountOps(txn, "wait"), 5);
+    for (size_t i = 1; i < r.requests.size(); i++)
+        EXPECT_EQ(CountOps(r.requests[i], "select"), 1) << r.requests[i];
 }
 
 TEST_F(Commands, AddPortWithSettingsAndOnFakeBridges)
@@ -198,7 +234,11 @@ TEST_F(Commands, AddBond)
     Fails("add-bond br1 bond1 x eth1", 1, "cannot create an interface named eth1 because a port "
                                           "named eth1 already exists on bridge br1");
     Ok("del-port bond0");
-    EXPECT_EQ(db_.Rows("Interface"), 7u);
+    // The bond's interfaces go with its port, as in ovs-vsctl: left are br0, p1, fk, vif1, br1
+    // and eth1.
+    EXPECT_EQ(db_.Rows("Interface"), 6u);
+    EXPECT_EQ(db_.Rows("Port"), 6u);
+    EXPECT_EQ(Ok("list-ifaces br1"), "eth1\n");
 }
 
 TEST_F(Commands, DelPort)
@@ -341,9 +381,16 @@ TEST_F(Commands, WaitsForSwitchdToApply)
     EXPECT_EQ(db_.Transact("[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Open_vSwitch\","
                            "\"where\":[],\"columns\":[\"cur_cfg\",\"next_cfg\"]}]"),
               "[{\"rows\":[{\"cur_cfg\":1,\"next_cfg\":1}]}]");
-    // Reads change nothing and wait for nothing.
+    // Reads change nothing and wait for nothing: one request, selecting the bridges and the
+    // fake bridges together, with no commit and no poll of cur_cfg.
     r = db_.Run("list-br", &options);
-    EXPECT_EQ(r.requests.size(), 2u);   // the bridges and the fake bridges
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "br0\nbr1\nfk\n");
+    ASSERT_EQ(r.requests.size(), 1u);
+    EXPECT_EQ(CountOps(r.requests[0], "select"), 2);
+    EXPECT_EQ(CountOps(r.requests[0], "comment") + CountOps(r.requests[0], "mutate") +
+                  CountOps(r.requests[0], "wait"),
+              0);
 
     db_.switchd = false;
     options.timeout_ms = 2000;

@@ -608,19 +608,21 @@ std::string FileContents(const std::string &path)
     return ss.str();
 }
 
+// The daemons drop to this user; on a fresh machine nothing has created it yet (vsw-ctl does
+// in production), and the test suites may run in any order.
+void EnsureUser()
+{
+    if (geteuid() != 0 || getpwnam(kUser))
+        return;
+    int rc = system("useradd --system --no-create-home --home-dir /nonexistent "
+                    "--shell /usr/sbin/nologin vsw");
+    if (rc != 0)
+        fprintf(stderr, "useradd vsw failed with status %d\n", rc);
+}
+
 class Sandbox : public ::testing::TestWithParam<Daemon> {
   protected:
-    static void SetUpTestSuite()
-    {
-        if (geteuid() != 0)
-            return;
-        if (!getpwnam(kUser)) {
-            int rc = system("useradd --system --no-create-home --home-dir /nonexistent "
-                            "--shell /usr/sbin/nologin vsw");
-            if (rc != 0)
-                fprintf(stderr, "useradd vsw failed with status %d\n", rc);
-        }
-    }
+    static void SetUpTestSuite() { EnsureUser(); }
 
     void SetUp() override
     {
@@ -774,6 +776,7 @@ TEST(SandboxTrap, NamesTheForbiddenCall)
 {
     if (geteuid() != 0)
         GTEST_SKIP() << "must run as root";
+    EnsureUser();
     char tmpl[] = "/tmp/vsw-sandbox-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     std::string dir = tmpl;

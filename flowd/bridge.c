@@ -517,8 +517,20 @@ void bridge_revalidate(struct bridge *br, uint64_t now_ms)
     br->n_changes = 0;
 }
 
+/* Deleting an interface first takes it down: its packet socket reports ENETDOWN once and then
+ * nothing more, so a port in error is looked at again until it is back up or known gone. */
+static void recheck_ports_in_error(struct bridge *br)
+{
+    for (size_t i = 0; i < br->n_slots; i++) {
+        struct bridge_port *port = br->ports[i];
+        if (port && port->error && !port->broken)
+            bridge_port_error(port);
+    }
+}
+
 void bridge_run_periodic(struct bridge *br, uint64_t now_ms)
 {
+    recheck_ports_in_error(br);
     uint64_t idle_ms = bridge_flow_idle_ms(br);
     struct megaflow *f = br->ops->flow_next(br->dpif, NULL);
     while (f) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowd/dump_print.h"
 #include "lib/daemon.h"
 #include "lib/ipc.h"
 #include "proto/flowd.pb-c.h"
@@ -252,19 +253,7 @@ static int cmd_dump_flows(struct ctl *c)
     if (call(c, VSW__FLOWD_TYPE__FLOWD_FLOW_DUMP, &req.base,
              &vsw__flowd_flow_dump_reply__descriptor, &reply))
         return 1;
-    const Vsw__FlowdFlowDumpReply *r = (const Vsw__FlowdFlowDumpReply *)reply;
-    for (size_t i = 0; i < r->n_flows; i++) {
-        const Vsw__FlowdFlow *f = r->flows[i];
-        char used[32];
-        if (f->used_ms_ago < 0)
-            snprintf(used, sizeof used, "never");
-        else
-            snprintf(used, sizeof used, "%.3fs", f->used_ms_ago / 1000.0);
-        printf("%s: %s, packets:%llu, bytes:%llu, used:%s, actions:%s\n", f->datapath, f->match,
-               (unsigned long long)f->packets, (unsigned long long)f->bytes, used, f->actions);
-    }
-    if (r->truncated)
-        printf("(more flows than one reply carries)\n");
+    flowd_print_flows(stdout, (const Vsw__FlowdFlowDumpReply *)reply);
     protobuf_c_message_free_unpacked(reply, NULL);
     return 0;
 }
@@ -279,14 +268,7 @@ static int cmd_fdb_show(struct ctl *c)
     if (call(c, VSW__FLOWD_TYPE__FLOWD_FDB_DUMP, &req.base,
              &vsw__flowd_fdb_dump_reply__descriptor, &reply))
         return 1;
-    const Vsw__FlowdFdbDumpReply *r = (const Vsw__FlowdFdbDumpReply *)reply;
-    printf(" port  VLAN  MAC                Age\n");
-    for (size_t i = 0; i < r->n_entries; i++) {
-        const Vsw__FlowdFdbEntry *e = r->entries[i];
-        printf("%5u  %4u  %s  %3u\n", e->port_no, e->vlan, e->mac, e->age_s);
-    }
-    if (r->truncated)
-        printf("(more entries than one reply carries)\n");
+    flowd_print_fdb(stdout, (const Vsw__FlowdFdbDumpReply *)reply);
     protobuf_c_message_free_unpacked(reply, NULL);
     return 0;
 }

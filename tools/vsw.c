@@ -1,5 +1,6 @@
 /* vsw: the command-line interface to the running daemons, over their IPC sockets: the daemon
- * commands here (status, set-log-level), the database commands (ovs-vsctl's) in vsctl_*.c.
+ * commands here (status, set-log-level, and the datapath's dump-flows and fdb-show, read from
+ * vsw-flowd), the database commands (ovs-vsctl's) in vsctl_*.c.
  * Exit codes: 0 success, 1 the condition asked about is false (e.g. a daemon is down) or the
  * request failed, 2 usage error. */
 #include <stdarg.h>
@@ -9,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowd/dump_print.h"
 #include "lib/daemon.h"
 #include "lib/version.h"
 #include "proto/control.pb-c.h"
+#include "proto/flowd.pb-c.h"
 #include "tools/daemons.h"
 #include "tools/vsctl.h"
 #include "tools/vsctl_ipc.h"
@@ -178,11 +181,63 @@ static int cmd_set_log_level(const struct cli *cli, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* One read-only query of vsw-flowd's datapath state. Bridges and their datapaths share names
+ * (vsw-switchd creates one datapath per bridge). Returns 0 with *reply, or prints why not. */
+static int flowd_query(const struct cli *cli, const char *what, Vsw__FlowdType type,
+                       const ProtobufCMessage *request,
+                       const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply)
+{
+    struct ipc_client client;
+    int timeout_ms = cli->timeout_ms > 0 ? cli->timeout_ms : DEFAULT_DAEMON_TIMEOUT_MS;
+    if (ipc_client_open(&client, cli->rundir, "flowd.sock", VSW__CHANNEL__CHANNEL_FLOWD,
+                        timeout_ms) < 0) {
+        fprintf(stderr, "vsw: %s: cannot open a socket to vsw-flowd\n", what);
+        return -1;
+    }
+    struct ipc_error err;
+    int rc = ipc_call(&client, type, request, reply_desc, reply, &err);
+    ipc_client_close(&client);
+    if (rc < 0)
+        fprintf(stderr, "vsw: %s: vsw-flowd: %s\n", what, err.message);
+    return rc;
+}
+
+static int cmd_dump_flows(const struct cli *cli, int argc, char **argv)
+{
+    Vsw__FlowdFlowDumpRequest request = VSW__FLOWD_FLOW_DUMP_REQUEST__INIT;
+    request.datapath = argc ? argv[0] : "";
+    ProtobufCMessage *reply = NULL;
+    if (flowd_query(cli, "dump-flows", VSW__FLOWD_TYPE__FLOWD_FLOW_DUMP, &request.base,
+                    &vsw__flowd_flow_dump_reply__descriptor, &reply) < 0)
+        return EXIT_FAILURE;
+    flowd_print_flows(stdout, (const Vsw__FlowdFlowDumpReply *)reply);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    return EXIT_SUCCESS;
+}
+
+static int cmd_fdb_show(const struct cli *cli, int argc, char **argv)
+{
+    (void)argc;
+    Vsw__FlowdFdbDumpRequest request = VSW__FLOWD_FDB_DUMP_REQUEST__INIT;
+    request.datapath = argv[0];
+    ProtobufCMessage *reply = NULL;
+    if (flowd_query(cli, "fdb-show", VSW__FLOWD_TYPE__FLOWD_FDB_DUMP, &request.base,
+                    &vsw__flowd_fdb_dump_reply__descriptor, &reply) < 0)
+        return EXIT_FAILURE;
+    flowd_print_fdb(stdout, (const Vsw__FlowdFdbDumpReply *)reply);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    return EXIT_SUCCESS;
+}
+
 static const struct command commands[] = {
     { "status", "[--verbose]", "show each daemon: up or down, pid, uptime, version, links", 0, 1,
       cmd_status },
     { "set-log-level", "DAEMON LEVEL", "set a daemon's log level (err, warn, info, debug)", 2, 2,
       cmd_set_log_level },
+    { "dump-flows", "[BRIDGE]", "datapath flows (megaflows) with their packet and byte counts",
+      0, 1, cmd_dump_flows },
+    { "fdb-show", "BRIDGE", "the MAC addresses a bridge has learned, by port and VLAN", 1, 1,
+      cmd_fdb_show },
 };
 
 static void print_help(void)

@@ -118,6 +118,27 @@ TEST_F(Switch, ConfiguredBridgeForwardsPingAndTcp)
     printf("TCP a->b: %.2f Gbit/s\n", gbps);
 }
 
+// vsw dump-flows and vsw fdb-show read vsw-flowd's state for a bridge named as in the database.
+TEST_F(Switch, DumpFlowsAndFdbShowShowWhatTheTrafficMade)
+{
+    Host a = AddHost("10.89.0.1/24"), b = AddHost("10.89.0.2/24");
+    ASSERT_TRUE(Ping(a, "10.89.0.2", 3));
+    std::string fdb = Ok("fdb-show " + br_);
+    EXPECT_NE(fdb.find(MacText(a.veth->PeerMac())), std::string::npos) << fdb;
+    EXPECT_NE(fdb.find(MacText(b.veth->PeerMac())), std::string::npos) << fdb;
+    std::string flows = Ok("dump-flows " + br_);
+    EXPECT_NE(flows.find(br_ + ": "), std::string::npos) << flows;
+    EXPECT_NE(flows.find("packets:"), std::string::npos) << flows;
+    EXPECT_NE(Ok("dump-flows").find(br_ + ": "), std::string::npos) << "all bridges";
+
+    CommandResult missing = vsw_->Vsw("fdb-show no-such-br");
+    EXPECT_EQ(missing.exit_code, 1) << missing.output;
+    EXPECT_NE(missing.output.find("no datapath named no-such-br"), std::string::npos)
+        << missing.output;
+    EXPECT_EQ(vsw_->Vsw("fdb-show").exit_code, 2);
+    EXPECT_EQ(vsw_->Vsw("dump-flows a b").exit_code, 2);
+}
+
 TEST_F(Switch, SwitchdWritesBackPortNumbersStateAndCurCfg)
 {
     Host a = AddHost("10.82.0.1/24"), b = AddHost("10.82.0.2/24");

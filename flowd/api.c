@@ -198,36 +198,77 @@ static void reply_port_added(struct flowd *flowd, const struct bridge_port *port
     ipc_reply_message(reply, &r.base);
 }
 
-void flowd_handle_port_add(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
+/* FLOWD_PORT_ADD's work: adds the port, or finds it already there as asked. Returns it, or
+ * NULL with the error in `reply`. */
+static struct bridge_port *add_port(struct flowd *flowd, const Vsw__FlowdPortAdd *req,
+                                    struct ipc_reply *reply)
 {
-    struct flowd *flowd = ctx;
-    const Vsw__FlowdPortAdd *req = (const Vsw__FlowdPortAdd *)request;
     struct bridge *br;
-    if (refused(request, reply) || !(br = bridge_or_error(flowd, req->datapath, reply)))
-        return;
+    if (refused(&req->base, reply) || !(br = bridge_or_error(flowd, req->datapath, reply)))
+        return NULL;
     struct bridge_port *existing = bridge_port_find(br, req->name);
     if (existing) {
         if (same_port(existing, req))
-            reply_port_added(flowd, existing, reply);
-        else
-            ipc_reply_error(reply, INVALID, "name: %s is already a port of %s with another "
-                            "configuration (delete it first)", req->name, br->name);
-        return;
+            return existing;
+        ipc_reply_error(reply, INVALID, "name: %s is already a port of %s with another "
+                        "configuration (delete it first)", req->name, br->name);
+        return NULL;
     }
     if (check_port_add(flowd, br, req, reply) < 0)
-        return;
+        return NULL;
     struct dpif_port_spec spec = { req->name, req->port_no, port_kind(req->kind),
                                    req->mtu_request, req->offloads_off };
     char err[256];
     struct bridge_port *port = bridge_port_add(br, &spec, err, sizeof err);
     if (!port) {
         ipc_reply_error(reply, INTERNAL, "%s", err);
-        return;
+        return NULL;
     }
     vlog_info("datapath %s: port %s added as %u (%s%s)", br->name, port->name, port->port_no,
               port->kind == DP_PORT_INTERNAL ? "internal" : "system",
               port->info.vnet_hdr ? ", offloads on" : ", offloads off");
-    reply_port_added(flowd, port, reply);
+    return port;
+}
+
+void flowd_handle_port_add(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
+{
+    struct flowd *flowd = ctx;
+    struct bridge_port *port = add_port(flowd, (const Vsw__FlowdPortAdd *)request, reply);
+    if (port)
+        reply_port_added(flowd, port, reply);
+}
+
+void flowd_handle_port_add_batch(void *ctx, const ProtobufCMessage *request,
+                                 struct ipc_reply *reply)
+{
+    struct flowd *flowd = ctx;
+    const Vsw__FlowdPortAddBatch *req = (const Vsw__FlowdPortAddBatch *)request;
+    if (refused(request, reply))
+        return;
+    char **errors = calloc(req->n_ports + 1, sizeof *errors);
+    if (!errors) {
+        ipc_reply_error(reply, INTERNAL, "out of memory adding %zu ports", req->n_ports);
+        return;
+    }
+    for (size_t i = 0; i < req->n_ports; i++) {
+        struct ipc_reply one = { 0 };
+        add_port(flowd, req->ports[i], &one);
+        errors[i] = one.error.code ? strdup(one.error.message) : strdup("");
+        free(one.payload);
+    }
+    Vsw__FlowdPortAddBatchReply r = VSW__FLOWD_PORT_ADD_BATCH_REPLY__INIT;
+    r.n_errors = req->n_ports;
+    r.errors = errors;
+    bool complete = true;
+    for (size_t i = 0; i < req->n_ports; i++)
+        complete = complete && errors[i];
+    if (complete)
+        ipc_reply_message(reply, &r.base);
+    else
+        ipc_reply_error(reply, INTERNAL, "out of memory adding %zu ports", req->n_ports);
+    for (size_t i = 0; i < req->n_ports; i++)
+        free(errors[i]);
+    free(errors);
 }
 
 void flowd_handle_port_del(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)

@@ -73,12 +73,17 @@ static void port_free(struct bridge_port *port)
     free(port);
 }
 
-/* Detaches a port from the bridge's tables and the datapath, without revalidating. */
-static void port_detach(struct bridge *br, struct bridge_port *port)
+static void stop_watching(struct bridge *br, struct bridge_port *port)
 {
     if (!port->broken && epoll_ctl(br->env->epoll_fd, EPOLL_CTL_DEL, port->info.fd, NULL) < 0)
         vlog_warn("%s: cannot stop watching port %s: %s", br->name, port->name,
                   strerror(errno));
+}
+
+/* Detaches a port from the bridge's tables and the datapath, without revalidating. */
+static void port_detach(struct bridge *br, struct bridge_port *port)
+{
+    stop_watching(br, port);
     br->ops->port_del(br->dpif, port->port_no);
     br->ports[port->slot] = NULL;
     br->xports[port->slot].in_use = false;
@@ -89,10 +94,17 @@ static void port_detach(struct bridge *br, struct bridge_port *port)
 
 void bridge_destroy(struct bridge *br)
 {
+    /* The datapath's close removes every port at once (taps in one batch), faster than
+     * port_detach()'s one by one. */
     for (size_t i = 0; i < br->n_slots; i++) {
-        if (br->ports[i])
-            port_detach(br, br->ports[i]);
+        struct bridge_port *port = br->ports[i];
+        if (!port)
+            continue;
+        stop_watching(br, port);
+        br->ports[i] = NULL;
+        port_free(port);
     }
+    br->n_ports = 0;
     br->ops->close(br->dpif);
     mac_table_destroy(&br->macs);
     free(br->ports);

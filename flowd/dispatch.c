@@ -12,6 +12,8 @@ const struct ipc_route flowd_routes[] = {
     FLOWD_ROUTE(FLOWD_DATAPATH_DEL, vsw__flowd_datapath_del__descriptor,
                 flowd_handle_datapath_del),
     FLOWD_ROUTE(FLOWD_PORT_ADD, vsw__flowd_port_add__descriptor, flowd_handle_port_add),
+    FLOWD_ROUTE(FLOWD_PORT_ADD_BATCH, vsw__flowd_port_add_batch__descriptor,
+                flowd_handle_port_add_batch),
     FLOWD_ROUTE(FLOWD_PORT_DEL, vsw__flowd_port_del__descriptor, flowd_handle_port_del),
     FLOWD_ROUTE(FLOWD_PORT_SET_VLAN, vsw__flowd_port_vlan__descriptor,
                 flowd_handle_port_set_vlan),

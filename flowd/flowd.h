@@ -38,6 +38,7 @@ void flowd_bridge_remove(struct flowd *flowd, struct bridge *br);
 ipc_handler_fn flowd_handle_datapath_add;
 ipc_handler_fn flowd_handle_datapath_del;
 ipc_handler_fn flowd_handle_port_add;
+ipc_handler_fn flowd_handle_port_add_batch;
 ipc_handler_fn flowd_handle_port_del;
 ipc_handler_fn flowd_handle_port_set_vlan;
 ipc_handler_fn flowd_handle_bridge_set_options;

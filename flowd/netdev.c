@@ -143,3 +143,134 @@ int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status 
         }
     }
 }
+
+/* ---- deleting many interfaces at once ---- */
+
+/* Interface groups vsw uses as a temporary mark for the interfaces it is about to delete. */
+#define DELETE_GROUP_FIRST 0x76737701u   /* "vsw" 01 */
+#define DELETE_GROUP_TRIES 64
+
+struct link_request {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+    struct rtattr group_attr;
+    uint32_t group;
+};
+
+/* Sends `req` (with NLM_F_ACK) and waits for its acknowledgement. Returns 0, or -1 with errno
+ * set to the kernel's error. */
+static int nl_transact_ack(struct netdev_socks *s, struct nlmsghdr *req)
+{
+    req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    req->nlmsg_seq = ++s->nl_seq;
+    if (send(s->nl_fd, req, req->nlmsg_len, 0) < 0)
+        return -1;
+    for (;;) {
+        char buf[4096];
+        ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
+        if (n < 0)
+            return -1;
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+             nh = NLMSG_NEXT(nh, n)) {
+            if (nh->nlmsg_seq != s->nl_seq || nh->nlmsg_type != NLMSG_ERROR)
+                continue;
+            const struct nlmsgerr *e = NLMSG_DATA(nh);
+            if (!e->error)
+                return 0;
+            errno = -e->error;
+            return -1;
+        }
+    }
+}
+
+static void link_request_init(struct link_request *req, uint16_t type, int ifindex,
+                              uint32_t group)
+{
+    memset(req, 0, sizeof *req);
+    req->nh.nlmsg_len = sizeof *req;
+    req->nh.nlmsg_type = type;
+    req->ifi.ifi_family = AF_UNSPEC;
+    req->ifi.ifi_index = ifindex;
+    req->group_attr.rta_type = IFLA_GROUP;
+    req->group_attr.rta_len = RTA_LENGTH(sizeof req->group);
+    req->group = group;
+}
+
+/* Reads every interface's group, and returns whether `group` is unused. -1: cannot tell. */
+static int group_unused(struct netdev_socks *s, uint32_t group)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct ifinfomsg ifi;
+    } req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
+                      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = ++s->nl_seq },
+              .ifi = { .ifi_family = AF_UNSPEC } };
+    if (send(s->nl_fd, &req, sizeof req, 0) < 0)
+        return -1;
+    int unused = 1;
+    for (;;) {
+        static char buf[32768];
+        ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
+        if (n < 0)
+            return -1;
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+             nh = NLMSG_NEXT(nh, n)) {
+            if (nh->nlmsg_seq != s->nl_seq)
+                continue;
+            if (nh->nlmsg_type == NLMSG_DONE)
+                return unused;
+            if (nh->nlmsg_type == NLMSG_ERROR)
+                return -1;
+            if (nh->nlmsg_type != RTM_NEWLINK)
+                continue;
+            const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+            int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *ifi));
+            for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= sizeof(uint32_t) &&
+                    *(const uint32_t *)RTA_DATA(a) == group)
+                    unused = 0;
+            }
+        }
+    }
+}
+
+static int pick_delete_group(struct netdev_socks *s, uint32_t *group)
+{
+    for (uint32_t g = DELETE_GROUP_FIRST; g < DELETE_GROUP_FIRST + DELETE_GROUP_TRIES; g++) {
+        int unused = group_unused(s, g);
+        if (unused < 0)
+            return -1;
+        if (unused) {
+            *group = g;
+            return 0;
+        }
+    }
+    errno = EBUSY;
+    return -1;
+}
+
+int netdev_delete_batch(struct netdev_socks *s, const int *ifindexes, size_t n)
+{
+    uint32_t group;
+    if (pick_delete_group(s, &group) < 0) {
+        vlog_warn("cannot delete %zu interfaces at once: no free interface group: %s", n,
+                  strerror(errno));
+        return -1;
+    }
+    struct link_request req;
+    for (size_t i = 0; i < n; i++) {
+        link_request_init(&req, RTM_SETLINK, ifindexes[i], group);
+        if (nl_transact_ack(s, &req.nh) < 0) {
+            vlog_warn("cannot mark interface %d for deletion: %s", ifindexes[i],
+                      strerror(errno));
+            return -1;
+        }
+    }
+    link_request_init(&req, RTM_DELLINK, 0, group);
+    if (nl_transact_ack(s, &req.nh) < 0) {
+        vlog_warn("cannot delete interface group %#x (%zu interfaces): %s", group, n,
+                  strerror(errno));
+        return -1;
+    }
+    return 0;
+}

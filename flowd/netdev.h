@@ -41,4 +41,12 @@ int netdev_get_mac(const struct netdev_socks *s, const char *name, uint8_t *mac)
 /* Everything about interface `ifindex` in one RTM_GETLINK. Returns 0, or -1 with errno set. */
 int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st);
 
+/* Deletes the interfaces `ifindexes` in one batch. The kernel pays a few RCU grace periods per
+ * unregistration; deleting interfaces one by one (closing a tap's descriptor does that) costs
+ * about 16 ms each, so 1000 taps take 16 s, while one batch takes milliseconds. The batch is an
+ * RTM_DELLINK of an interface group: the interfaces are first moved to a group no other
+ * interface of the namespace is in. Returns 0, or -1 (logged) with errno set; after a failure
+ * the caller deletes the interfaces one by one. */
+int netdev_delete_batch(struct netdev_socks *s, const int *ifindexes, size_t n);
+
 #endif

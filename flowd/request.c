@@ -17,6 +17,7 @@ enum rule_kind {
     RULE_ENUM,              /* enum: a value of its type */
     RULE_ENUM_SET,          /* enum: a value of its type other than 0 (unspecified) */
     RULE_VLAN_LIST,         /* repeated uint32: each 0..4095, at most 4096 */
+    RULE_COUNT,             /* repeated field: min..max elements (each checked by its user) */
 };
 
 struct field_rule {
@@ -47,6 +48,9 @@ static const struct field_rule port_add_rules[] = {
     { "port_no", RULE_PORT_NO, 0, 0 },
     { "kind", RULE_ENUM_SET, 0, 0 },
     { "mtu_request", RULE_ZERO_OR_RANGE, MTU_MIN, MTU_MAX },
+};
+static const struct field_rule port_add_batch_rules[] = {
+    { "ports", RULE_COUNT, 1, 1024 },
 };
 static const struct field_rule port_del_rules[] = {
     { "datapath", RULE_IFNAME, 0, 0 },
@@ -83,6 +87,7 @@ static const struct message_policy policies[] = {
     POLICY(vsw__flowd_datapath_add__descriptor, datapath_add_rules),
     POLICY(vsw__flowd_datapath_del__descriptor, datapath_del_rules),
     POLICY(vsw__flowd_port_add__descriptor, port_add_rules),
+    POLICY(vsw__flowd_port_add_batch__descriptor, port_add_batch_rules),
     POLICY(vsw__flowd_port_del__descriptor, port_del_rules),
     POLICY(vsw__flowd_port_vlan__descriptor, port_vlan_rules),
     POLICY(vsw__flowd_bridge_options__descriptor, bridge_options_rules),
@@ -207,6 +212,18 @@ static int check_vlan_list(const struct field_rule *rule, const ProtobufCMessage
     return 0;
 }
 
+static int check_count(const struct field_rule *rule, const ProtobufCMessage *msg,
+                       const ProtobufCFieldDescriptor *fd, struct ipc_error *err)
+{
+    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    if (n < rule->min || n > rule->max) {
+        ipc_error_set(err, VSW__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+                      "%s: %zu elements (%u..%u allowed)", rule->field, n, rule->min, rule->max);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_field(const ProtobufCMessage *msg, const struct field_rule *rule,
                        struct ipc_error *err)
 {
@@ -232,6 +249,8 @@ static int check_field(const ProtobufCMessage *msg, const struct field_rule *rul
         return check_enum(rule, fd, *(const int *)field_at(msg, fd), err);
     case RULE_VLAN_LIST:
         return check_vlan_list(rule, msg, fd, err);
+    case RULE_COUNT:
+        return check_count(rule, msg, fd, err);
     }
     return 0;
 }

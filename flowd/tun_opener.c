@@ -48,24 +48,25 @@ static int helper_drop_capabilities(void)
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/* Sends `fd` (or, if negative, just the errno) as the reply to one request. */
-static void helper_reply(int sock, int fd, int error)
+/* Sends the `n` descriptors `fds` and `error` (the errno of the open that failed, if one did)
+ * as the reply to one request. */
+static void helper_reply(int sock, const int *fds, int n, int error)
 {
     int32_t payload = error;
     struct iovec iov = { &payload, sizeof payload };
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(TUN_OPENER_BATCH * sizeof(int))];
         struct cmsghdr align;
     } control;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
+    if (n > 0) {
         msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
+        msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+        cmsg->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, (size_t)n * sizeof(int));
     }
     (void)sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
@@ -82,12 +83,21 @@ static void helper_main(int sock)
     }
     if (helper_drop_capabilities() < 0 || helper_restrict() < 0)
         _exit(1);
-    char request;
+    /* A request is one byte: how many descriptors flowd wants (1..TUN_OPENER_BATCH). */
+    unsigned char request;
     while (read(sock, &request, 1) == 1) {
-        int fd = open(TUN_DEVICE, O_RDWR | O_CLOEXEC);
-        helper_reply(sock, fd, fd < 0 ? errno : 0);
-        if (fd >= 0)
-            close(fd);
+        int fds[TUN_OPENER_BATCH], n = 0, error = 0;
+        int want = request < 1 ? 1 : request > TUN_OPENER_BATCH ? TUN_OPENER_BATCH : request;
+        while (n < want && !error) {
+            int fd = open(TUN_DEVICE, O_RDWR | O_CLOEXEC);
+            if (fd < 0)
+                error = errno;
+            else
+                fds[n++] = fd;
+        }
+        helper_reply(sock, fds, n, error);
+        for (int i = 0; i < n; i++)
+            close(fds[i]);
     }
     _exit(0);
 }
@@ -97,6 +107,7 @@ int tun_opener_start(struct tun_opener *t)
     int sv[2];
     t->sock = -1;
     t->pid = -1;
+    t->n_spare = 0;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         vlog_err("tun opener: socketpair failed: %s", strerror(errno));
         return -1;
@@ -116,19 +127,17 @@ int tun_opener_start(struct tun_opener *t)
     return 0;
 }
 
-int tun_opener_open(struct tun_opener *t)
+/* Asks the helper for a batch of descriptors, kept in t->spare. Returns 0, or -1 with errno
+ * set if none came. */
+static int refill(struct tun_opener *t)
 {
-    if (t->sock < 0) {
-        errno = ENODEV;
-        return -1;
-    }
-    char request = 'o';
+    unsigned char request = TUN_OPENER_BATCH;
     if (write(t->sock, &request, 1) != 1)
         return -1;
     int32_t error = 0;
     struct iovec iov = { &error, sizeof error };
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(TUN_OPENER_BATCH * sizeof(int))];
         struct cmsghdr align;
     } control;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
@@ -143,13 +152,27 @@ int tun_opener_open(struct tun_opener *t)
         errno = error ? error : EIO;
         return -1;
     }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return fd;
+    size_t n_fds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n_fds && i < TUN_OPENER_BATCH; i++)
+        memcpy(&t->spare[t->n_spare++], CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+    return 0;
+}
+
+int tun_opener_open(struct tun_opener *t)
+{
+    if (t->sock < 0) {
+        errno = ENODEV;
+        return -1;
+    }
+    if (t->n_spare == 0 && refill(t) < 0)
+        return -1;
+    return t->spare[--t->n_spare];
 }
 
 void tun_opener_stop(struct tun_opener *t)
 {
+    while (t->n_spare > 0)
+        close(t->spare[--t->n_spare]);
     if (t->sock >= 0)
         close(t->sock);
     t->sock = -1;

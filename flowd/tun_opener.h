@@ -6,7 +6,9 @@
  * So, OpenSSH-style privilege separation: before the drop, flowd forks a helper that keeps uid
  * 0 but no capability at all, under a seccomp filter of six calls; on each one-byte request it
  * opens /dev/net/tun and passes the descriptor back over a socketpair (SCM_RIGHTS). It does
- * nothing else and exits when flowd goes away. */
+ * nothing else and exits when flowd goes away. Descriptors come TUN_OPENER_BATCH at a time and
+ * wait in flowd until used: creating many taps then costs one round trip per batch. An unused
+ * descriptor of /dev/net/tun is attached to no device and grants nothing flowd lacks. */
 #ifndef VSW_FLOWD_TUN_OPENER_H
 #define VSW_FLOWD_TUN_OPENER_H
 
@@ -14,9 +16,13 @@
 
 #define TUN_DEVICE "/dev/net/tun"
 
+#define TUN_OPENER_BATCH 16
+
 struct tun_opener {
     int sock;           /* flowd's end of the socketpair; -1 when not started */
     pid_t pid;
+    int spare[TUN_OPENER_BATCH];   /* opened, not yet handed out */
+    int n_spare;
 };
 
 /* Forks the helper. Call as root, before the sandbox and before any thread exists.

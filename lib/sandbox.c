@@ -43,6 +43,8 @@ const struct sandbox_rule sandbox_runtime_rules[] = {
     SANDBOX_ALLOW(getpid),
     SANDBOX_ALLOW(gettid),
     SANDBOX_ALLOW(getrandom),
+    /* glibc's qsort(3) asks sysinfo(2) for the memory size before sorting more than 1 KiB. */
+    SANDBOX_ALLOW(sysinfo),
     /* memory */
     SANDBOX_ALLOW(brk),
     SANDBOX_ALLOW(mmap),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "switchd/name_index.h"
 #include "switchd/switchd.h"
 
 struct ipc_client *switchd_flowd(struct switchd *s)
@@ -53,13 +54,20 @@ static const Vsw__FlowdDatapath *find_datapath(const Vsw__FlowdDatapathDumpReply
     return NULL;
 }
 
-static const Vsw__FlowdPortConfig *find_dp_port(const Vsw__FlowdDatapath *dp, const char *name)
+/* flowd's ports of `dp` (may be NULL) by name. */
+static void index_dp_ports(struct name_index *idx, const Vsw__FlowdDatapath *dp)
 {
-    for (size_t i = 0; dp && i < dp->n_ports; i++) {
-        if (strcmp(dp->ports[i]->name, name) == 0)
-            return dp->ports[i];
-    }
-    return NULL;
+    name_index_init(idx);
+    for (size_t i = 0; dp && i < dp->n_ports; i++)
+        name_index_add(idx, dp->ports[i]->name, dp->ports[i], NULL);
+    name_index_sort(idx);
+}
+
+static const Vsw__FlowdPortConfig *find_dp_port(const struct name_index *dp_ports,
+                                                const char *name)
+{
+    const struct name_entry *e = name_index_find(dp_ports, name);
+    return e ? e->item : NULL;
 }
 
 /* The port kind an interface needs, or UNSPECIFIED for a type flowd does not provide. */
@@ -86,19 +94,16 @@ static const char *unsupported(const struct bridge_config *br, const struct port
     return NULL;
 }
 
-static const struct iface_config *find_iface(const struct bridge_config *br, const char *name,
-                                             const struct port_config **port_out)
+/* The bridge's interfaces by name, each with its port as aux. */
+static void index_ifaces(struct name_index *idx, const struct bridge_config *br)
 {
+    name_index_init(idx);
     for (int p = 0; p < br->n_ports; p++) {
         const struct port_config *port = &br->ports[p];
-        for (int i = 0; i < port->n_ifaces; i++) {
-            if (strcmp(port->ifaces[i].name, name) == 0) {
-                *port_out = port;
-                return &port->ifaces[i];
-            }
-        }
+        for (int i = 0; i < port->n_ifaces; i++)
+            name_index_add(idx, port->ifaces[i].name, &port->ifaces[i], port);
     }
-    return NULL;
+    name_index_sort(idx);
 }
 
 /* True if flowd's port is exactly what `iface` asks for (VLANs aside: those change in place). */
@@ -149,6 +154,13 @@ static bool vlan_matches(const Vsw__FlowdPortVlan *want, const Vsw__FlowdPortCon
            memcmp(want->trunks, have->trunks, want->n_trunks * sizeof *want->trunks) == 0;
 }
 
+/* What a port flowd has just created has: no tag, every VLAN. */
+static bool vlan_is_default(const Vsw__FlowdPortVlan *req)
+{
+    return !req->has_tag && !req->n_trunks &&
+           req->vlan_mode == VSW__FLOWD_VLAN_MODE__FLOWD_VLAN_MODE_UNSPECIFIED;
+}
+
 static void set_error(struct iface_config *iface, const char *fmt, const char *detail)
 {
     snprintf(iface->error, sizeof iface->error, fmt, detail);
@@ -162,7 +174,7 @@ static void apply_vlan(struct switchd *s, const struct bridge_config *br,
     uint32_t trunks[port->n_trunks + 1];
     Vsw__FlowdPortVlan req = VSW__FLOWD_PORT_VLAN__INIT;
     vlan_request(port, &req, trunks);
-    if (have && vlan_matches(&req, have))
+    if (have ? vlan_matches(&req, have) : vlan_is_default(&req))
         return;
     req.datapath = (char *)br->name;
     req.name = iface->name;
@@ -175,6 +187,10 @@ static void apply_vlan(struct switchd *s, const struct bridge_config *br,
 }
 
 /* ---- Phases ---- */
+
+/* Ports per FLOWD_PORT_ADD_BATCH: flowd takes up to 1024; a few hundred keep each request
+ * (and the time flowd spends on it) short. */
+#define PORT_ADD_BATCH_MAX 256
 
 static int delete_stale(struct switchd *s, const struct switch_config *config,
                         const Vsw__FlowdDatapathDumpReply *dump)
@@ -195,20 +211,23 @@ static int delete_stale(struct switchd *s, const struct switch_config *config,
             vlog_info("datapath %s deleted", dp->name);
             continue;
         }
+        struct name_index ifaces;
+        index_ifaces(&ifaces, br);
         for (size_t p = 0; p < dp->n_ports; p++) {
-            const struct port_config *port;
-            const struct iface_config *iface = find_iface(br, dp->ports[p]->name, &port);
-            if (iface && port_matches(br, port, iface, dp->ports[p]))
+            const struct name_entry *e = name_index_find(&ifaces, dp->ports[p]->name);
+            if (e && port_matches(br, e->aux, e->item, dp->ports[p]))
                 continue;
             Vsw__FlowdPortDel req = VSW__FLOWD_PORT_DEL__INIT;
             req.datapath = dp->name;
             req.name = dp->ports[p]->name;
             if (ack_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_DEL, &req.base, &err) < 0) {
                 vlog_warn("deleting port %s of %s failed: %s", req.name, dp->name, err.message);
+                name_index_destroy(&ifaces);
                 return -1;
             }
             vlog_info("bridge %s: port %s detached", dp->name, req.name);
         }
+        name_index_destroy(&ifaces);
     }
     return 0;
 }
@@ -259,8 +278,53 @@ static int ensure_datapath(struct switchd *s, struct bridge_config *br,
     return 0;
 }
 
+/* Ports flowd must (re)create, collected over a bridge and sent in batches. */
+struct port_adds {
+    Vsw__FlowdPortAdd reqs[PORT_ADD_BATCH_MAX];
+    Vsw__FlowdPortAdd *req_ptrs[PORT_ADD_BATCH_MAX];
+    struct port_config *ports[PORT_ADD_BATCH_MAX];
+    struct iface_config *ifaces[PORT_ADD_BATCH_MAX];
+    size_t n;
+};
+
+/* Sends the collected ports in one FLOWD_PORT_ADD_BATCH, then sets each one's VLANs. */
+static void flush_port_adds(struct switchd *s, struct bridge_config *br, struct port_adds *adds)
+{
+    if (!adds->n)
+        return;
+    Vsw__FlowdPortAddBatch req = VSW__FLOWD_PORT_ADD_BATCH__INIT;
+    req.n_ports = adds->n;
+    req.ports = adds->req_ptrs;
+    ProtobufCMessage *reply = NULL;
+    struct ipc_error err;
+    const Vsw__FlowdPortAddBatchReply *r = NULL;
+    if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_ADD_BATCH, &req.base,
+                   &vsw__flowd_port_add_batch_reply__descriptor, &reply, &err) < 0)
+        vlog_warn("bridge %s: could not add %zu interfaces: %s", br->name, adds->n, err.message);
+    else
+        r = (const Vsw__FlowdPortAddBatchReply *)reply;
+    for (size_t i = 0; i < adds->n; i++) {
+        struct iface_config *iface = adds->ifaces[i];
+        const char *why = !r ? err.message : i < r->n_errors ? r->errors[i] : "no answer";
+        if (*why) {
+            if (r)
+                vlog_warn("bridge %s: could not add interface %s: %s", br->name, iface->name,
+                          why);
+            set_error(iface, "could not add: %s", why);
+            continue;
+        }
+        vlog_info("bridge %s: added interface %s on port %lld", br->name, iface->name,
+                  (long long)iface->ofport);
+        apply_vlan(s, br, adds->ports[i], iface, NULL);   /* new: flowd's default VLANs */
+    }
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
+    adds->n = 0;
+}
+
 static void add_port(struct switchd *s, struct bridge_config *br, struct port_config *port,
-                     struct iface_config *iface, const Vsw__FlowdDatapath *dp)
+                     struct iface_config *iface, const struct name_index *dp_ports,
+                     struct port_adds *adds)
 {
     const char *why = unsupported(br, port, iface);
     if (why) {
@@ -271,27 +335,23 @@ static void add_port(struct switchd *s, struct bridge_config *br, struct port_co
         set_error(iface, "%s", "no OpenFlow port number left");
         return;
     }
-    const Vsw__FlowdPortConfig *have = find_dp_port(dp, iface->name);
-    if (!have || !port_matches(br, port, iface, have)) {
-        Vsw__FlowdPortAdd req = VSW__FLOWD_PORT_ADD__INIT;
-        req.datapath = br->name;
-        req.name = iface->name;
-        req.port_no = (uint32_t)iface->ofport;
-        req.kind = iface_kind(br, iface);
-        req.mtu_request = (uint32_t)iface->mtu_request;
-        struct ipc_error err;
-        if (flowd_call(s, VSW__FLOWD_TYPE__FLOWD_PORT_ADD, &req.base,
-                       &vsw__flowd_port_add_reply__descriptor, NULL, &err) < 0) {
-            vlog_warn("bridge %s: could not add interface %s: %s", br->name, iface->name,
-                      err.message);
-            set_error(iface, "could not add: %s", err.message);
-            return;
-        }
-        vlog_info("bridge %s: added interface %s on port %lld", br->name, iface->name,
-                  (long long)iface->ofport);
-        have = NULL;   /* a new port has flowd's default VLAN settings */
+    const Vsw__FlowdPortConfig *have = find_dp_port(dp_ports, iface->name);
+    if (have && port_matches(br, port, iface, have)) {
+        apply_vlan(s, br, port, iface, have);
+        return;
     }
-    apply_vlan(s, br, port, iface, have);
+    Vsw__FlowdPortAdd *req = &adds->reqs[adds->n];
+    vsw__flowd_port_add__init(req);
+    req->datapath = br->name;
+    req->name = iface->name;
+    req->port_no = (uint32_t)iface->ofport;
+    req->kind = iface_kind(br, iface);
+    req->mtu_request = (uint32_t)iface->mtu_request;
+    adds->req_ptrs[adds->n] = req;
+    adds->ports[adds->n] = port;
+    adds->ifaces[adds->n] = iface;
+    if (++adds->n == PORT_ADD_BATCH_MAX)
+        flush_port_adds(s, br, adds);
 }
 
 int datapath_apply(struct switchd *s, struct switch_config *config)
@@ -311,10 +371,15 @@ int datapath_apply(struct switchd *s, struct switch_config *config)
         const Vsw__FlowdDatapath *dp = find_datapath(dump, br->name);
         if (ensure_datapath(s, br, dp) < 0)
             continue;
+        struct name_index dp_ports;
+        index_dp_ports(&dp_ports, dp);
+        static struct port_adds adds;   /* 40 KB: not on the stack; one thread */
         for (int p = 0; p < br->n_ports; p++) {
             for (int i = 0; i < br->ports[p].n_ifaces; i++)
-                add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], dp);
+                add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], &dp_ports, &adds);
         }
+        flush_port_adds(s, br, &adds);
+        name_index_destroy(&dp_ports);
     }
     protobuf_c_message_free_unpacked(reply, NULL);
     return rc;

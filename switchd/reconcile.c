@@ -11,7 +11,11 @@
 #include "lib/log.h"
 #include "switchd/bridge.h"
 #include "switchd/datapath.h"
+#include "switchd/name_index.h"
 #include "switchd/switchd.h"
+
+/* Above this many ports needing their status, one request for all of them is cheaper. */
+#define STATUS_ONE_BY_ONE_MAX 8
 
 static void on_reconcile_timer(void *arg)
 {
@@ -103,13 +107,17 @@ static struct json *update_by_uuid(const char *table, const char *uuid, struct j
     return op;
 }
 
+/* The status of `name` in `reply` (may be NULL); `idx` indexes reply's ports when it holds
+ * them all, else it is empty and the reply has one port at most. */
 static const Vsw__FlowdPortStatus *find_status(const Vsw__FlowdPortStatusReply *reply,
-                                               const char *name)
+                                               const struct name_index *idx, const char *name)
 {
-    for (size_t i = 0; reply && i < reply->n_ports; i++) {
-        if (strcmp(reply->ports[i]->name, name) == 0)
-            return reply->ports[i];
+    if (idx->n) {
+        const struct name_entry *e = name_index_find(idx, name);
+        return e ? e->item : NULL;
     }
+    if (reply && reply->n_ports == 1 && strcmp(reply->ports[0]->name, name) == 0)
+        return reply->ports[0];
     return NULL;
 }
 
@@ -159,24 +167,43 @@ static void add_iface_status(struct json *ops, const struct iface_config *iface,
         json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
 }
 
+static int count_status_needed(const struct bridge_config *br)
+{
+    int n = 0;
+    for (int p = 0; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++)
+            n += status_needed_now(&br->ports[p].ifaces[i]);
+    }
+    return n;
+}
+
 static void add_bridge_status(struct switchd *s, struct json *ops,
                               const struct bridge_config *br, bool with_stats)
 {
-    /* The periodic round reads every port at once; otherwise only those that need it. */
-    Vsw__FlowdPortStatusReply *all = with_stats ? datapath_port_status(s, br->name, "") : NULL;
+    /* The periodic round, and a change of many ports at once, read every port in one
+     * request; otherwise only the ports that need it are read, one request each. */
+    bool read_all = with_stats || count_status_needed(br) > STATUS_ONE_BY_ONE_MAX;
+    Vsw__FlowdPortStatusReply *all = read_all ? datapath_port_status(s, br->name, "") : NULL;
+    struct name_index all_by_name;
+    name_index_init(&all_by_name);
+    for (size_t i = 0; all && i < all->n_ports; i++)
+        name_index_add(&all_by_name, all->ports[i]->name, all->ports[i], NULL);
+    name_index_sort(&all_by_name);
     for (int p = 0; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++) {
             const struct iface_config *iface = &br->ports[p].ifaces[i];
             Vsw__FlowdPortStatusReply *one = NULL;
-            if (!with_stats && status_needed_now(iface))
+            if (!read_all && status_needed_now(iface))
                 one = datapath_port_status(s, br->name, iface->name);
             const Vsw__FlowdPortStatus *st =
-                iface->error[0] ? NULL : find_status(with_stats ? all : one, iface->name);
+                iface->error[0] ? NULL : find_status(read_all ? all : one, &all_by_name,
+                                                     iface->name);
             add_iface_status(ops, iface, st, with_stats);
             if (one)
                 protobuf_c_message_free_unpacked(&one->base, NULL);
         }
     }
+    name_index_destroy(&all_by_name);
     if (all)
         protobuf_c_message_free_unpacked(&all->base, NULL);
 }

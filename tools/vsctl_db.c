@@ -131,6 +131,10 @@ enum vsctl_status vsctl_get_row(struct vsctl_ctx *ctx, const struct db_table_sch
     *found = false;
     if (uuid_from_string(uuid, record))
         status = row_by_uuid(ctx, table->name, uuid, found);
+    else if (vsctl_model_row_by_name(ctx, table->name, record, uuid))
+        /* No read: after many pending writes (a long "--" chain) each read would carry them
+         * all, making the chain cost quadratic. */
+        *found = true;
     for (size_t i = 0; status == VSCTL_OK && !*found && i < sizeof row_ids / sizeof *row_ids;
          i++) {
         if (!strcmp(row_ids[i].table, table->name) && row_id_usable(ctx->schema, &row_ids[i]))

@@ -552,6 +552,32 @@ enum vsctl_status vsctl_check_conflicts(struct vsctl_ctx *ctx, const char *name,
     return known_conflict(ctx, name, what, &known);
 }
 
+/* ---- rows the model already knows ---- */
+
+bool vsctl_model_row_by_name(const struct vsctl_ctx *ctx, const char *table, const char *name,
+                             struct uuid *uuid)
+{
+    const struct vsctl_model *model = &ctx->model;
+    if (!strcmp(table, "Bridge")) {
+        const struct vsctl_bridge *br = shash_find(&model->bridges, name);
+        if (!br || (const void *)br == &vsctl_absent || br->fake)
+            return false;   /* a fake bridge is a Port row, not a Bridge */
+        *uuid = br->uuid;
+        return true;
+    }
+    const struct vsctl_shash *cache = !strcmp(table, "Port")        ? &model->ports
+                                      : !strcmp(table, "Interface") ? &model->ifaces
+                                                                    : NULL;
+    if (!cache)
+        return false;
+    const void *entry = shash_find(cache, name);
+    if (!entry || entry == &vsctl_absent)
+        return false;
+    *uuid = cache == &model->ports ? ((const struct vsctl_port *)entry)->uuid
+                                   : ((const struct vsctl_iface *)entry)->uuid;
+    return true;
+}
+
 /* ---- what this invocation creates ---- */
 
 void vsctl_note_bridge(struct vsctl_ctx *ctx, const char *name, const struct uuid *uuid,

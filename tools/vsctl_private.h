@@ -364,6 +364,12 @@ enum vsctl_status vsctl_iface_names(struct vsctl_ctx *ctx, const struct uuid *uu
 enum vsctl_status vsctl_check_conflicts(struct vsctl_ctx *ctx, const char *name,
                                         const char *what);
 
+/* The UUID of the Bridge, Port or Interface row named `name` if the model holds it: created by
+ * this invocation, or looked up (and guarded) earlier. Every write that could delete or rename
+ * one empties the model, so what it holds is true of the pending state too. */
+bool vsctl_model_row_by_name(const struct vsctl_ctx *ctx, const char *table, const char *name,
+                             struct uuid *uuid);
+
 /* Records rows this invocation creates, so later commands of the same invocation see them. */
 void vsctl_note_bridge(struct vsctl_ctx *ctx, const char *name, const struct uuid *uuid,
                        const char *parent, int vlan);

@@ -260,6 +260,40 @@ TEST_F(Switch, DeletingTheBridgeRemovesItsDatapathAndDevices)
     EXPECT_EQ(Shell("ip link show " + a.veth->host()).exit_code, 0) << "a system port stays";
 }
 
+// A hundred internal ports in one transaction: all become devices with port numbers, one bad
+// port among them does not stop the others (flowd takes them in one batch), and del-br
+// deletes every device at once, leaving alone a device that happens to be in the interface
+// group flowd would otherwise use for that.
+TEST_F(Switch, HundredInternalPortsInOneTransactionThenDelBr)
+{
+    std::string prefix = br_ + "m", bystander = br_ + "x";
+    std::string line;
+    for (int i = 0; i < 100; i++) {
+        std::string name = prefix + std::to_string(i);
+        line += " -- add-port " + br_ + " " + name + " -- set Interface " + name +
+                " type=internal";
+    }
+    line += " -- add-port " + br_ + " " + br_ + "nodev";   // a system port with no device
+    Ok(line.substr(4));
+    for (int i = 0; i < 100; i += 33) {
+        std::string name = prefix + std::to_string(i);
+        EXPECT_EQ(Shell("ip link show " + name).exit_code, 0) << name;
+        EXPECT_NE(Get("Interface", name, "ofport"), "-1") << name;
+        EXPECT_EQ(Get("Interface", name, "error"), "[]") << name;
+    }
+    EXPECT_EQ(Get("Interface", br_ + "nodev", "ofport"), "-1");
+    EXPECT_NE(Get("Interface", br_ + "nodev", "error"), "[]");
+
+    // 1987278593 is 0x76737701, the first group flowd tries for a batch deletion.
+    ASSERT_EQ(Shell("ip tuntap add " + bystander + " mode tap && ip link set " + bystander +
+                    " group 1987278593").exit_code, 0);
+    Ok("del-br " + br_);
+    for (int i = 0; i < 100; i += 11)
+        EXPECT_NE(Shell("ip link show " + prefix + std::to_string(i)).exit_code, 0) << i;
+    EXPECT_EQ(Shell("ip link show " + bystander).exit_code, 0) << "a device not of vsw's";
+    Shell("ip link del " + bystander);
+}
+
 TEST_F(Switch, BridgeOptionsReachTheDatapath)
 {
     Ok("set bridge " + br_ + " other_config:mac-aging-time=42 other_config:mac-table-size=500");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 extern "C" {
 #include "flowd/request.h"
@@ -70,6 +71,22 @@ TEST(Request, PortAdd)
     EXPECT_EQ(Refusal(&req.base), "mtu_request: 67 is out of range (0 for the default, or 68..65535)");
     req.mtu_request = 9000;
     EXPECT_EQ(Refusal(&req.base), "");
+}
+
+TEST(Request, PortAddBatchHoldsOneTo1024Ports)
+{
+    Vsw__FlowdPortAdd one = ValidPortAdd();
+    std::vector<Vsw__FlowdPortAdd *> ports(1025, &one);
+    Vsw__FlowdPortAddBatch batch = VSW__FLOWD_PORT_ADD_BATCH__INIT;
+    batch.ports = ports.data();
+    batch.n_ports = 1;
+    EXPECT_EQ(Refusal(&batch.base), "");
+    batch.n_ports = 1024;
+    EXPECT_EQ(Refusal(&batch.base), "");
+    batch.n_ports = 1025;
+    EXPECT_EQ(Refusal(&batch.base), "ports: 1025 elements (1..1024 allowed)");
+    batch.n_ports = 0;
+    EXPECT_EQ(Refusal(&batch.base), "ports: 0 elements (1..1024 allowed)");
 }
 
 TEST(Request, PortVlan)

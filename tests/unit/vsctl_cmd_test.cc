@@ -158,6 +158,26 @@ TEST_F(Commands, AddPortIsOneTransactionWhateverTheDatabaseSize)
     EXPECT_EQ(db_.Rows("Port"), 6u + 302u);   // br0 p1 fk vif1 br1 eth1, then q0 to q301
 }
 
+// "add-port br0 qN -- set Interface qN type=internal", a thousand times over in one command
+// line: `set` finds the interface this invocation created without asking vsw-dbd, so the
+// invocation sends one request however long the chain (a read through the pending writes
+// would carry them all, making the chain quadratic).
+TEST_F(Commands, LongChainOfAddPortAndSetIsOneRequest)
+{
+    std::string line;
+    for (int i = 0; i < 200; i++) {
+        std::string name = "c" + std::to_string(i);
+        line += (i ? " -- " : "") + std::string("add-port br0 ") + name + " -- set Interface " +
+                name + " type=internal";
+    }
+    Result r = db_.Run(line);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.requests.size(), 1u);
+    EXPECT_EQ(CountOps(r.requests[0], "insert"), 400);
+    EXPECT_EQ(CountOps(r.requests[0], "update"), 200);
+    EXPECT_EQ(Ok("get Interface c199 type"), "internal\n");
+}
+
 TEST_F(Commands, AddPortWaitingForSwitchdAlsoAssumesTheRoot)
 {
     db_.switchd = true;

@@ -31,7 +31,7 @@ struct iface_config {
     int64_t recorded_ofport;      /* as the database records it, 0 if none */
     int64_t ofport;               /* as assigned by bridge_assign_ofports(); -1: failed */
     const struct json *row;       /* the replica's row (borrowed) */
-    char error[160];              /* why it is not attached, "" if it is */
+    char error[320];              /* why it is not attached, "" if it is */
 };
 
 struct port_config {

@@ -58,12 +58,14 @@ static int path_in(char *buf, size_t size, const char *dir, const char *name)
 static int find_binary(const struct supervisor *s, struct child *c)
 {
     /* Installed: all in one directory. Built by Bazel: bazel-bin/<folder>/<binary>. */
-    const char *layouts[] = { "%s/%s", "%s/../%s/%s" };
-    snprintf(c->path, sizeof c->path, layouts[0], s->bindir, c->info->name);
-    if (access(c->path, X_OK) == 0)
+    if (path_in(c->path, sizeof c->path, s->bindir, c->info->name) == 0 &&
+        access(c->path, X_OK) == 0)
         return 0;
-    snprintf(c->path, sizeof c->path, layouts[1], s->bindir, c->info->short_name, c->info->name);
-    if (access(c->path, X_OK) == 0)
+    char parent[PATH_MAX], folder[PATH_MAX];
+    if (path_in(parent, sizeof parent, s->bindir, "..") == 0 &&
+        path_in(folder, sizeof folder, parent, c->info->short_name) == 0 &&
+        path_in(c->path, sizeof c->path, folder, c->info->name) == 0 &&
+        access(c->path, X_OK) == 0)
         return 0;
     vlog_err("cannot find %s in %s or %s/../%s", c->info->name, s->bindir, s->bindir,
              c->info->short_name);

@@ -231,8 +231,8 @@ const long kWindow = 16;
 
 std::string ManagerUuid(long n)
 {
-    char buf[40];
-    snprintf(buf, sizeof buf, "5e1f0000-0000-4000-8000-%012lx", n);
+    char buf[64];
+    snprintf(buf, sizeof buf, "5e1f0000-0000-4000-8000-%012lx", n & 0xffffffffffffL);
     return buf;
 }
 

@@ -388,8 +388,8 @@ TEST_F(Pipeline, CachedTrafficKeepsItsSourceMacAlive)
     Input(2, Unicast(2, 1));   // a cache hit, later: no learning on the way
     bridge_run_periodic(br_, t0 + 1500);
     bridge_run_periodic(br_, t0 + 2500);
-    const uint8_t *mac2 = MacN(2).data();
-    EXPECT_NE(mac_table_lookup(&br_->macs, mac2, 0, t0 + 2500), nullptr);
+    const auto mac2 = MacN(2);   // kept: a pointer into the temporary would dangle
+    EXPECT_NE(mac_table_lookup(&br_->macs, mac2.data(), 0, t0 + 2500), nullptr);
 }
 
 TEST_F(Pipeline, FlushEmptiesTheCacheAndTheMacTable)

@@ -24,7 +24,8 @@ struct vsctl_backend {
     int (*transact)(void *aux, const char *params, char **result, char **error);
     /* The database schema as JSON text (malloc'd). */
     int (*get_schema)(void *aux, char **schema, char **error);
-    /* Milliseconds on a monotonic clock, and a sleep: the wait for cur_cfg uses them. */
+    /* Milliseconds on a monotonic clock, and a sleep that may end early when the database
+     * changed (the IPC backend wakes on vsw-dbd's updates): the wait for cur_cfg uses them. */
     uint64_t (*now_ms)(void *aux);
     void (*sleep_ms)(void *aux, unsigned int ms);
     void *aux;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <nanomsg/nn.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,27 @@ static uint64_t ipc_now_ms(void *aux)
     return monotonic_ms();
 }
 
+/* Sleeps `ms`, or less if vsw-dbd publishes a change meanwhile (whatever it is: the caller
+ * reads what it waits for again). Without a subscription, or if it has not connected yet (a
+ * change published before then is not seen), the full sleep is the fallback. */
 static void ipc_sleep_ms(void *aux, unsigned int ms)
 {
-    (void)aux;
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        continue;
+    struct vsctl_ipc *ipc = aux;
+    if (!ipc->following) {
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            continue;
+        return;
+    }
+    struct pollfd pfd = { .fd = ipc->updates.rcvfd, .events = POLLIN };
+    if (poll(&pfd, 1, (int)ms) <= 0)
+        return;
+    Vsw__Envelope *env = NULL;
+    while (ipc_subscriber_next(&ipc->updates, &env) != IPC_STREAM_EMPTY) {
+        if (env)
+            vsw__envelope__free_unpacked(env, NULL);
+        env = NULL;
+    }
 }
 
 static char *xasprintf_or_abort(const char *fmt, const char *a, const char *b)
@@ -60,6 +76,11 @@ static int connect_dbd(struct vsctl_ipc *ipc, char **error)
         return -1;
     }
     ipc->connected = true;
+    /* Subscribing now, before the commit, gives the connection time to be in place when
+     * vsw-switchd reports cur_cfg. Without it the wait polls, which also works. */
+    if (ipc->follow_updates)
+        ipc->following = ipc_subscriber_open(&ipc->updates, ipc->rundir, "dbd.events",
+                                             VSW__CHANNEL__CHANNEL_DBD) == 0;
     return 0;
 }
 
@@ -122,9 +143,10 @@ static int ipc_get_schema(void *aux, char **schema, char **error)
 }
 
 void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
-                    struct vsctl_backend *backend)
+                    bool follow_updates, struct vsctl_backend *backend)
 {
     memset(ipc, 0, sizeof *ipc);
+    ipc->follow_updates = follow_updates;
     snprintf(ipc->rundir, sizeof ipc->rundir, "%s", rundir);
     ipc->client.sock = -1;
     ipc->deadline_ms = timeout_ms > 0 ? monotonic_ms() + (uint64_t)timeout_ms : UINT64_MAX;
@@ -137,6 +159,9 @@ void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
 
 void vsctl_ipc_close(struct vsctl_ipc *ipc)
 {
+    if (ipc->following)
+        ipc_subscriber_close(&ipc->updates);
+    ipc->following = false;
     if (ipc->connected)
         ipc_client_close(&ipc->client);
     ipc->connected = false;

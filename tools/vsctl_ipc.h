@@ -1,5 +1,7 @@
 /* The database commands' way to vsw-dbd: DBD_TRANSACT and DBD_GET_SCHEMA requests on
- * <rundir>/dbd.sock, each bounded by what is left of the invocation's deadline. */
+ * <rundir>/dbd.sock, each bounded by what is left of the invocation's deadline. An invocation
+ * that will wait for vsw-switchd also follows <rundir>/dbd.events, so that the wait for
+ * cur_cfg wakes up as soon as the database changes instead of on its next poll. */
 #ifndef VSW_TOOLS_VSCTL_IPC_H
 #define VSW_TOOLS_VSCTL_IPC_H
 
@@ -14,12 +16,16 @@ struct vsctl_ipc {
     char rundir[PATH_MAX];
     struct ipc_client client;
     bool connected;
+    bool follow_updates;         /* subscribe to dbd.events on connecting */
+    struct ipc_subscriber updates;
+    bool following;              /* `updates` is open */
     uint64_t deadline_ms;        /* monotonic; UINT64_MAX for none */
 };
 
-/* Prepares `ipc` and fills `backend` to use it; connects on first use. */
+/* Prepares `ipc` and fills `backend` to use it; connects on first use. `follow_updates`: the
+ * invocation may wait for vsw-switchd (not --no-wait). */
 void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
-                    struct vsctl_backend *backend);
+                    bool follow_updates, struct vsctl_backend *backend);
 void vsctl_ipc_close(struct vsctl_ipc *ipc);
 
 #endif

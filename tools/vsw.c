@@ -414,7 +414,7 @@ static int run_db_commands(const struct cli *cli, int argc, char **argv)
 {
     struct vsctl_ipc ipc;
     struct vsctl_backend backend;
-    vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, &backend);
+    vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, !cli->db.no_wait, &backend);
     int rc = vsctl_run(&cli->db, argc, argv, &backend, stdout, stderr);
     vsctl_ipc_close(&ipc);
     return rc;

@@ -90,6 +90,7 @@ int idl_sync(struct idl *idl)
     json_free(updates);
     idl->epoch = r->epoch;
     idl->seq = r->seq;
+    idl->own_seq = 0;   /* a number of the stream before this snapshot, maybe of another epoch */
     idl->synced = true;
     idl->syncs++;
     protobuf_c_message_free_unpacked(reply, NULL);
@@ -148,7 +149,7 @@ void idl_handle_notification(struct idl *idl, const Vsw__Envelope *env)
         return;
     }
     vsw__dbd_update__free_unpacked(update, NULL);
-    if (idl->changed)
+    if (idl->changed && env->seq != idl->own_seq)
         idl->changed(idl->arg, idl);
 }
 
@@ -193,6 +194,8 @@ int idl_transact(struct idl *idl, struct json *params, struct json **result, cha
         return -1;
     }
     const Vsw__TransactReply *r = (const Vsw__TransactReply *)reply;
+    if (r->committed)
+        idl->own_seq = r->seq;
     char *parse_error = NULL;
     *result = json_parse(r->result_json, strlen(r->result_json), &parse_error);
     protobuf_c_message_free_unpacked(reply, NULL);
@@ -248,20 +251,28 @@ bool ovsdb_row_boolean(const struct json *row, const char *name)
     return json_boolean(scalar(row, name));
 }
 
+size_t ovsdb_set_size(const struct json *value)
+{
+    if (!value)
+        return 0;
+    return tagged(value, "set") ? json_array_size(json_array_at(value, 1)) : 1;
+}
+
+const struct json *ovsdb_set_at(const struct json *value, size_t i)
+{
+    if (tagged(value, "set"))
+        return json_array_at(json_array_at(value, 1), i);
+    return i == 0 ? value : NULL;
+}
+
 size_t ovsdb_row_set_size(const struct json *row, const char *name)
 {
-    const struct json *v = column(row, name);
-    if (!v)
-        return 0;
-    return tagged(v, "set") ? json_array_size(json_array_at(v, 1)) : 1;
+    return ovsdb_set_size(column(row, name));
 }
 
 const struct json *ovsdb_row_set_at(const struct json *row, const char *name, size_t i)
 {
-    const struct json *v = column(row, name);
-    if (tagged(v, "set"))
-        return json_array_at(json_array_at(v, 1), i);
-    return i == 0 ? v : NULL;
+    return ovsdb_set_at(column(row, name), i);
 }
 
 const char *ovsdb_row_map_get(const struct json *row, const char *name, const char *key)

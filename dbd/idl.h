@@ -15,7 +15,9 @@
 #include "lib/json.h"
 
 struct idl;
-/* Called after the replica changed (a snapshot or an update was applied). */
+/* Called after the replica changed (a snapshot or an update was applied), except by an update
+ * that carries only the daemon's own transaction (idl_transact()): the daemon knows what it
+ * wrote, and reacting to it would double its work for every change. */
 typedef void idl_changed_fn(void *arg, struct idl *idl);
 
 struct idl {
@@ -27,6 +29,7 @@ struct idl {
     uint64_t epoch;
     uint64_t seq;
     uint64_t syncs;                /* snapshots fetched */
+    uint64_t own_seq;              /* the update carrying our last committed transaction */
     idl_changed_fn *changed;
     void *arg;
 };
@@ -60,6 +63,10 @@ bool ovsdb_row_boolean(const struct json *row, const char *column);
 /* The elements of a set column (atoms, with uuids as ["uuid", "..."]): count and i-th. */
 size_t ovsdb_row_set_size(const struct json *row, const char *column);
 const struct json *ovsdb_row_set_at(const struct json *row, const char *column, size_t i);
+/* The same on a column's value (json_object_get(row, column)), to walk a large set without
+ * looking the column up for each element. */
+size_t ovsdb_set_size(const struct json *value);
+const struct json *ovsdb_set_at(const struct json *value, size_t i);
 /* A map column's value for a string key, or NULL. */
 const char *ovsdb_row_map_get(const struct json *row, const char *column, const char *key);
 /* The uuid string of an atom ["uuid", "..."] or ["named-uuid", "..."], or NULL. */

@@ -381,14 +381,21 @@ void control_handle_status(void *ctx, const ProtobufCMessage *request, struct ip
         { "notifications_received", d->counters.notifications_received },
         { "stream_resyncs", d->stream.resyncs },
     };
-    enum { N_COUNTERS = sizeof values / sizeof values[0] };
-    Vsw__Counter counters[N_COUNTERS];
-    Vsw__Counter *counter_ptrs[N_COUNTERS];
-    for (int i = 0; i < N_COUNTERS; i++) {
-        vsw__counter__init(&counters[i]);
-        counters[i].name = (char *)values[i].name;
-        counters[i].value = values[i].value;
-        counter_ptrs[i] = &counters[i];
+    enum { N_COUNTERS = sizeof values / sizeof values[0], N_OWN_MAX = 16 };
+    Vsw__Counter counters[N_COUNTERS + N_OWN_MAX];
+    Vsw__Counter *counter_ptrs[N_COUNTERS + N_OWN_MAX];
+    size_t n = 0;
+    for (int i = 0; i < N_COUNTERS; i++, n++) {
+        vsw__counter__init(&counters[n]);
+        counters[n].name = (char *)values[i].name;
+        counters[n].value = values[i].value;
+        counter_ptrs[n] = &counters[n];
+    }
+    for (size_t i = 0; i < d->n_own_counters && i < N_OWN_MAX; i++, n++) {
+        vsw__counter__init(&counters[n]);
+        counters[n].name = (char *)d->own_counters[i].name;
+        counters[n].value = *d->own_counters[i].value;
+        counter_ptrs[n] = &counters[n];
     }
     Vsw__PeerLink peers[DAEMON_MAX_PEERS];
     Vsw__PeerLink *peer_ptrs[DAEMON_MAX_PEERS];
@@ -406,7 +413,7 @@ void control_handle_status(void *ctx, const ProtobufCMessage *request, struct ip
     r.version = VSW_VERSION;
     r.uptime_ms = loop_now_ms() - d->started_ms;
     r.log_level = wire_levels[vlog_get_level()];
-    r.n_counters = N_COUNTERS;
+    r.n_counters = n;
     r.counters = counter_ptrs;
     r.n_peers = (size_t)d->n_peers;
     r.peers = peer_ptrs;

@@ -57,6 +57,12 @@ typedef void daemon_notification_fn(struct daemon *d, enum ipc_stream_status sta
  * restarted and lost the state we gave it). */
 typedef void daemon_peer_fn(struct daemon *d, struct peer_link *link);
 
+/* A counter a daemon reports in its status (`vsw status --verbose`). */
+struct daemon_counter {
+    const char *name;
+    const uint64_t *value;
+};
+
 struct daemon {
     const char *name;            /* "vsw-dbd" */
     const char *short_name;      /* "dbd": socket and pid file names */
@@ -73,6 +79,9 @@ struct daemon {
     struct ipc_subscriber stream;
     daemon_notification_fn *on_notification;
     daemon_peer_fn *on_peer_up;  /* may be NULL */
+    /* Counters of the daemon's own work, reported by CONTROL_STATUS after the runtime's. */
+    const struct daemon_counter *own_counters;
+    size_t n_own_counters;
 };
 
 /* An option of one daemon's own, beyond the common ones; its value is copied into `value`. */

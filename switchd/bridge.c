@@ -45,6 +45,8 @@ static void read_iface(struct iface_config *iface, const char *uuid, const struc
     ovsdb_row_integer(row, "mtu_request", &iface->mtu_request);
     ovsdb_row_integer(row, "ofport", &iface->recorded_ofport);
     iface->ofport = iface->recorded_ofport;
+    iface->status_unwritten = !json_object_get(row, "ifindex") ||
+                              !json_object_get(row, "mac_in_use");
     iface->row = row;
 }
 
@@ -57,16 +59,17 @@ static int read_port(struct port_config *port, const struct idl *idl, const stru
     port->vlan_mode = parse_vlan_mode(ovsdb_row_string(row, "vlan_mode"));
     port->fake_bridge = ovsdb_row_boolean(row, "fake_bridge");
 
-    size_t n_trunks = ovsdb_row_set_size(row, "trunks");
+    const struct json *trunks = json_object_get(row, "trunks");
+    const struct json *ifaces = json_object_get(row, "interfaces");
+    size_t n_trunks = ovsdb_set_size(trunks), n_ifaces = ovsdb_set_size(ifaces);
     port->trunks = calloc(n_trunks ? n_trunks : 1, sizeof *port->trunks);
-    size_t n_ifaces = ovsdb_row_set_size(row, "interfaces");
     port->ifaces = calloc(n_ifaces ? n_ifaces : 1, sizeof *port->ifaces);
     if (!port->trunks || !port->ifaces)
         return -1;
     for (size_t i = 0; i < n_trunks; i++)
-        port->trunks[port->n_trunks++] = (uint16_t)json_integer(ovsdb_row_set_at(row, "trunks", i));
+        port->trunks[port->n_trunks++] = (uint16_t)json_integer(ovsdb_set_at(trunks, i));
     for (size_t i = 0; i < n_ifaces; i++) {
-        const struct json *atom = ovsdb_row_set_at(row, "interfaces", i);
+        const struct json *atom = ovsdb_set_at(ifaces, i);
         const struct json *iface = row_by_uuid(idl, "Interface", atom);
         if (iface)
             read_iface(&port->ifaces[port->n_ifaces++], ovsdb_atom_uuid(atom), iface);
@@ -99,12 +102,15 @@ static int read_bridge(struct bridge_config *br, const struct idl *idl, const st
     br->mac_table_size = other_config_number(row, "mac-table-size");
     br->flow_idle_timeout_ms = other_config_number(row, "max-idle");
 
-    size_t n_ports = ovsdb_row_set_size(row, "ports");
+    const struct json *ports = json_object_get(row, "ports");
+    size_t n_ports = ovsdb_set_size(ports);
     br->ports = calloc(n_ports ? n_ports : 1, sizeof *br->ports);
     if (!br->ports)
         return -1;
+    const struct json *port_rows = idl_table(idl, "Port");
     for (size_t i = 0; i < n_ports; i++) {
-        const struct json *port = row_by_uuid(idl, "Port", ovsdb_row_set_at(row, "ports", i));
+        const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(ports, i));
+        const struct json *port = uuid ? json_object_get(port_rows, uuid) : NULL;
         if (port && read_port(&br->ports[br->n_ports++], idl, port) < 0)
             return -1;
     }

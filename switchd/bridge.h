@@ -31,6 +31,7 @@ struct iface_config {
     int64_t recorded_ofport;      /* as the database records it, 0 if none */
     int64_t ofport;               /* as assigned by bridge_assign_ofports(); -1: failed */
     const struct json *row;       /* the replica's row (borrowed) */
+    bool status_unwritten;        /* the row has no ifindex or mac_in_use yet */
     char error[320];              /* why it is not attached, "" if it is */
 };
 

@@ -45,6 +45,10 @@ static void on_status_timer(void *arg)
 static int open_sockets(struct switchd *s)
 {
     struct daemon *d = &s->daemon;
+    static struct daemon_counter counters[1];
+    counters[0] = (struct daemon_counter){ "reconciliations", &s->reconciliations };
+    d->own_counters = counters;
+    d->n_own_counters = 1;
     d->on_peer_up = on_peer_up;
     if (daemon_open_control(d, switchd_routes, switchd_n_routes) < 0 ||
         daemon_add_peer(d, "vsw-dbd", "dbd.sock", VSW__CHANNEL__CHANNEL_DBD,

@@ -127,7 +127,9 @@ static struct json *iface_status(const struct iface_config *iface,
 {
     struct json *row = json_object_new();
     const struct json *cur = iface->row;
-    put_if_changed(row, cur, "ofport", json_integer_new(iface->ofport));
+    /* recorded_ofport is 0 when the column is empty, which no assigned ofport is. */
+    if (iface->ofport != iface->recorded_ofport)
+        json_object_put(row, "ofport", json_integer_new(iface->ofport));
     if (iface->error[0]) {
         put_if_changed(row, cur, "error", json_string_new(iface->error));
         return row;
@@ -153,8 +155,7 @@ static bool status_needed_now(const struct iface_config *iface)
 {
     if (iface->error[0])
         return false;
-    return iface->ofport != iface->recorded_ofport ||
-           !json_object_get(iface->row, "ifindex") || !json_object_get(iface->row, "mac_in_use");
+    return iface->ofport != iface->recorded_ofport || iface->status_unwritten;
 }
 
 static void add_iface_status(struct json *ops, const struct iface_config *iface,

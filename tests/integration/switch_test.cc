@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -116,6 +117,25 @@ TEST_F(Switch, ConfiguredBridgeForwardsPingAndTcp)
     double gbps = out.empty() ? -1 : atof(out.c_str());
     EXPECT_GT(gbps, 1.0) << "TCP through a bridge configured in the database";
     printf("TCP a->b: %.2f Gbit/s\n", gbps);
+}
+
+// One add-port, one reconciliation: switchd does not react to the status it wrote itself.
+TEST_F(Switch, EachChangeIsReconciledOnce)
+{
+    auto reconciliations = [&] {
+        std::string out = Ok("status --verbose");
+        size_t at = out.find("reconciliations");
+        return at == std::string::npos ? -1L : atol(out.c_str() + at + strlen("reconciliations"));
+    };
+    long before = reconciliations();
+    ASSERT_GE(before, 0);
+    for (int i = 0; i < 5; i++)
+        Ok("add-port " + br_ + " " + br_ + "r" + std::to_string(i) + " -- set Interface " + br_ +
+           "r" + std::to_string(i) + " type=internal");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    long delta = reconciliations() - before;
+    EXPECT_GE(delta, 5);
+    EXPECT_LE(delta, 6) << "at most one more: the 5 s status round";
 }
 
 // vsw dump-flows and vsw fdb-show read vsw-flowd's state for a bridge named as in the database.

@@ -26,6 +26,8 @@ int idl_init(struct idl *idl, struct daemon *daemon, const char *requests,
     idl->arg = arg;
     idl->requests = strdup(requests);
     idl->tables = json_object_new();
+    idl->changed_rows = json_object_new();
+    idl->all_changed = true;
     if (!idl->client) {
         vlog_err("idl: %s has no link to vsw-dbd", daemon->name);
         return -1;
@@ -37,6 +39,7 @@ void idl_destroy(struct idl *idl)
 {
     free(idl->requests);
     json_free(idl->tables);
+    json_free(idl->changed_rows);
     memset(idl, 0, sizeof *idl);
 }
 
@@ -91,6 +94,7 @@ int idl_sync(struct idl *idl)
     idl->epoch = r->epoch;
     idl->seq = r->seq;
     idl->own_seq = 0;   /* a number of the stream before this snapshot, maybe of another epoch */
+    idl->all_changed = true;
     idl->synced = true;
     idl->syncs++;
     protobuf_c_message_free_unpacked(reply, NULL);
@@ -123,6 +127,7 @@ static int apply_record(struct idl *idl, const char *text)
                 json_free(json_object_remove(table, uuid));
             else
                 json_object_put(table, uuid, json_clone(row));
+            json_object_put(idl->changed_rows, uuid, json_null_new());
         }
     }
     json_free(record);
@@ -151,6 +156,18 @@ void idl_handle_notification(struct idl *idl, const Vsw__Envelope *env)
     vsw__dbd_update__free_unpacked(update, NULL);
     if (idl->changed && env->seq != idl->own_seq)
         idl->changed(idl->arg, idl);
+}
+
+bool idl_row_unchanged(const struct idl *idl, const char *uuid)
+{
+    return !idl->all_changed && !json_object_get(idl->changed_rows, uuid);
+}
+
+void idl_forget_changes(struct idl *idl)
+{
+    json_free(idl->changed_rows);
+    idl->changed_rows = json_object_new();
+    idl->all_changed = false;
 }
 
 const struct json *idl_table(const struct idl *idl, const char *table)

@@ -30,6 +30,8 @@ struct idl {
     uint64_t seq;
     uint64_t syncs;                /* snapshots fetched */
     uint64_t own_seq;              /* the update carrying our last committed transaction */
+    struct json *changed_rows;     /* {"<uuid>": null}: rows changed since idl_forget_changes() */
+    bool all_changed;              /* a snapshot replaced everything since then */
     idl_changed_fn *changed;
     void *arg;
 };
@@ -47,6 +49,13 @@ void idl_handle_notification(struct idl *idl, const Vsw__Envelope *env);
 /* Fetches a fresh snapshot now. Returns 0, or -1 (logged; the replica is then unsynced and the
  * next notification retries). */
 int idl_sync(struct idl *idl);
+
+/* Whether the row `uuid` (of any table) is as it was at the last idl_forget_changes(): neither
+ * changed by an update (the daemon's own included) nor replaced by a snapshot. A daemon that
+ * keeps what it derived from rows rebuilds only what changed. Unchanged rows also keep their
+ * address in the replica. */
+bool idl_row_unchanged(const struct idl *idl, const char *uuid);
+void idl_forget_changes(struct idl *idl);
 
 /* The rows of `table` as {"<uuid>": row}, or NULL if none or not monitored. Borrowed. */
 const struct json *idl_table(const struct idl *idl, const char *table);

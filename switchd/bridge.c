@@ -7,6 +7,7 @@
 
 #include "dbd/idl.h"
 #include "lib/log.h"
+#include "switchd/name_index.h"
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
@@ -50,9 +51,11 @@ static void read_iface(struct iface_config *iface, const char *uuid, const struc
     iface->row = row;
 }
 
-static int read_port(struct port_config *port, const struct idl *idl, const struct json *row)
+static int read_port(struct port_config *port, const struct idl *idl, const char *uuid,
+                     const struct json *row)
 {
     memset(port, 0, sizeof *port);
+    copy_name(port->uuid, sizeof port->uuid, uuid);
     copy_name(port->name, sizeof port->name, ovsdb_row_string(row, "name"));
     int64_t tag;
     port->tag = ovsdb_row_integer(row, "tag", &tag) ? (int)tag : -1;
@@ -92,7 +95,45 @@ static int64_t other_config_number(const struct json *row, const char *key)
     return value;
 }
 
-static int read_bridge(struct bridge_config *br, const struct idl *idl, const struct json *row)
+/* `previous`'s port with `uuid` if it and its interfaces are unchanged since it was read (and
+ * all of them were in the replica then). */
+static const struct port_config *reusable_port(const struct name_index *previous,
+                                               const struct idl *idl, const char *uuid,
+                                               const struct json *row)
+{
+    const struct name_entry *e = name_index_find(previous, uuid);
+    if (!e || !idl_row_unchanged(idl, uuid))
+        return NULL;
+    const struct port_config *port = e->item;
+    if (ovsdb_row_set_size(row, "interfaces") != (size_t)port->n_ifaces)
+        return NULL;
+    for (int i = 0; i < port->n_ifaces; i++) {
+        if (!idl_row_unchanged(idl, port->ifaces[i].uuid))
+            return NULL;
+    }
+    return port;
+}
+
+/* Copies `from` as read, before numbering and errors changed its interfaces. */
+static int copy_port(struct port_config *to, const struct port_config *from)
+{
+    *to = *from;
+    to->trunks = calloc(from->n_trunks ? (size_t)from->n_trunks : 1, sizeof *to->trunks);
+    to->ifaces = calloc(from->n_ifaces ? (size_t)from->n_ifaces : 1, sizeof *to->ifaces);
+    if (!to->trunks || !to->ifaces)
+        return -1;
+    memcpy(to->trunks, from->trunks, (size_t)from->n_trunks * sizeof *to->trunks);
+    memcpy(to->ifaces, from->ifaces, (size_t)from->n_ifaces * sizeof *to->ifaces);
+    for (int i = 0; i < to->n_ifaces; i++) {
+        to->ifaces[i].ofport = to->ifaces[i].recorded_ofport;
+        to->ifaces[i].error[0] = '\0';
+        to->ifaces[i].attached_now = false;
+    }
+    return 0;
+}
+
+static int read_bridge(struct bridge_config *br, const struct idl *idl, const struct json *row,
+                       const struct name_index *previous)
 {
     memset(br, 0, sizeof *br);
     copy_name(br->name, sizeof br->name, ovsdb_row_string(row, "name"));
@@ -111,13 +152,31 @@ static int read_bridge(struct bridge_config *br, const struct idl *idl, const st
     for (size_t i = 0; i < n_ports; i++) {
         const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(ports, i));
         const struct json *port = uuid ? json_object_get(port_rows, uuid) : NULL;
-        if (port && read_port(&br->ports[br->n_ports++], idl, port) < 0)
+        if (!port)
+            continue;
+        const struct port_config *same = reusable_port(previous, idl, uuid, port);
+        int rc = same ? copy_port(&br->ports[br->n_ports], same)
+                      : read_port(&br->ports[br->n_ports], idl, uuid, port);
+        br->n_ports++;
+        if (rc < 0)
             return -1;
     }
     return 0;
 }
 
-int switch_config_read(struct switch_config *config, const struct idl *idl)
+static void index_ports(struct name_index *idx, const struct switch_config *config)
+{
+    name_index_init(idx);
+    for (int b = 0; config && b < config->n_bridges; b++) {
+        const struct bridge_config *br = &config->bridges[b];
+        for (int p = 0; p < br->n_ports; p++)
+            name_index_add(idx, br->ports[p].uuid, &br->ports[p], NULL);
+    }
+    name_index_sort(idx);
+}
+
+int switch_config_read(struct switch_config *config, const struct idl *idl,
+                       const struct switch_config *previous)
 {
     memset(config, 0, sizeof *config);
     const struct json *roots = idl_table(idl, "Open_vSwitch");
@@ -132,14 +191,18 @@ int switch_config_read(struct switch_config *config, const struct idl *idl)
     config->bridges = calloc(n ? n : 1, sizeof *config->bridges);
     if (!config->bridges)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    struct name_index previous_ports;
+    index_ports(&previous_ports, previous);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct json *br = row_by_uuid(idl, "Bridge", ovsdb_row_set_at(root, "bridges", i));
-        if (br && read_bridge(&config->bridges[config->n_bridges++], idl, br) < 0) {
-            switch_config_free(config);
-            return -1;
-        }
+        if (br)
+            rc = read_bridge(&config->bridges[config->n_bridges++], idl, br, &previous_ports);
     }
-    return 0;
+    name_index_destroy(&previous_ports);
+    if (rc < 0)
+        switch_config_free(config);
+    return rc;
 }
 
 void switch_config_free(struct switch_config *config)

@@ -32,10 +32,12 @@ struct iface_config {
     int64_t ofport;               /* as assigned by bridge_assign_ofports(); -1: failed */
     const struct json *row;       /* the replica's row (borrowed) */
     bool status_unwritten;        /* the row has no ifindex or mac_in_use yet */
+    bool attached_now;            /* flowd (re)created its port in this reconciliation */
     char error[320];              /* why it is not attached, "" if it is */
 };
 
 struct port_config {
+    char uuid[37];
     char name[IFNAMSIZ];
     int tag;                      /* -1: none */
     enum vlan_mode vlan_mode;
@@ -69,8 +71,11 @@ struct idl;
 
 /* Reads the desired configuration from the replica. Rows referenced but missing from the
  * replica are skipped; fake (VLAN) bridges are ports of their parent, not bridges of their own.
- * Returns 0, or -1 on allocation failure. */
-int switch_config_read(struct switch_config *config, const struct idl *idl);
+ * A port whose rows (the Port and its Interfaces) are unchanged since `previous` was read (see
+ * idl_row_unchanged()) is copied from `previous` (may be NULL) rather than read again, so a
+ * change to one port of a thousand costs little. Returns 0, or -1 on allocation failure. */
+int switch_config_read(struct switch_config *config, const struct idl *idl,
+                       const struct switch_config *previous);
 void switch_config_free(struct switch_config *config);
 
 /* Gives every interface of `bridge` its OpenFlow port number: the bridge's own interface gets

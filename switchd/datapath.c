@@ -315,6 +315,7 @@ static void flush_port_adds(struct switchd *s, struct bridge_config *br, struct 
         }
         vlog_info("bridge %s: added interface %s on port %lld", br->name, iface->name,
                   (long long)iface->ofport);
+        iface->attached_now = true;
         apply_vlan(s, br, adds->ports[i], iface, NULL);   /* new: flowd's default VLANs */
     }
     if (reply)

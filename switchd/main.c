@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "switchd/bridge.h"
 #include "switchd/reconcile.h"
 #include "switchd/switchd.h"
 
@@ -79,6 +80,9 @@ int main(int argc, char **argv)
 
     rc = loop_run(&switchd.daemon.loop) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+    if (switchd.previous)
+        switch_config_free(switchd.previous);
+    free(switchd.previous);
     idl_destroy(&switchd.idl);
     daemon_teardown(&switchd.daemon);
     return rc;

@@ -149,13 +149,14 @@ static struct json *iface_status(const struct iface_config *iface,
 }
 
 /* Whether an interface's status must be read now, outside the periodic round: it was just
- * attached or renumbered, or has never had its status written. So one add-port asks flowd about
- * one port, whatever the bridge's size. */
+ * attached (or attached again, say with another MTU) or renumbered, or has never had its
+ * status written. So one add-port asks flowd about one port, whatever the bridge's size. */
 static bool status_needed_now(const struct iface_config *iface)
 {
     if (iface->error[0])
         return false;
-    return iface->ofport != iface->recorded_ofport || iface->status_unwritten;
+    return iface->ofport != iface->recorded_ofport || iface->status_unwritten ||
+           iface->attached_now;
 }
 
 static void add_iface_status(struct json *ops, const struct iface_config *iface,
@@ -247,13 +248,20 @@ int reconcile_run(struct switchd *s)
 {
     if (!s->idl.synced)
         return 0;   /* the snapshot, when it comes, schedules us again */
-    struct switch_config config;
-    if (switch_config_read(&config, &s->idl) < 0) {
+    if (!s->previous && !(s->previous = calloc(1, sizeof *s->previous))) {
         vlog_err("out of memory reading the configuration");
         return -1;
     }
+    struct switch_config config;
+    if (switch_config_read(&config, &s->idl, s->previous) < 0) {
+        vlog_err("out of memory reading the configuration");
+        return -1;
+    }
+    /* What was read is what the replica says now: keep it (as read) for the next time. */
+    idl_forget_changes(&s->idl);
     if (!config.has_root) {
-        switch_config_free(&config);
+        switch_config_free(s->previous);
+        *s->previous = config;
         return 0;   /* `vsw init` has not run yet */
     }
     for (int b = 0; b < config.n_bridges; b++)
@@ -263,7 +271,8 @@ int reconcile_run(struct switchd *s)
     int rc = write_status(s, &config, applied, with_stats);
     if (rc == 0 && with_stats)
         s->stats_due = false;
-    switch_config_free(&config);
+    switch_config_free(s->previous);
+    *s->previous = config;   /* copy_port() undoes what numbering and errors changed */
     s->reconciliations++;
     return applied && rc == 0 ? 0 : -1;
 }

@@ -14,12 +14,16 @@
 /* A reconciliation that could not reach flowd or dbd is retried after this long. */
 #define SWITCHD_RETRY_MS 500
 
+struct switch_config;
+
 struct switchd {
     struct daemon daemon;          /* first: see lib/daemon.h */
     struct idl idl;                /* replica of Open_vSwitch, Bridge, Port, Interface */
     int reconcile_timer;           /* a pending reconciliation's timer, or -1 */
     bool stats_due;                /* the next reconciliation also writes statistics */
     uint64_t reconciliations;
+    /* The last configuration read, reused where rows are unchanged; NULL before the first. */
+    struct switch_config *previous;
 };
 
 /* The owner switchd gives its datapaths in flowd (see proto/flowd.proto). */

@@ -119,6 +119,36 @@ TEST_F(Switch, ConfiguredBridgeForwardsPingAndTcp)
     printf("TCP a->b: %.2f Gbit/s\n", gbps);
 }
 
+// switchd reads again only the rows that changed: a change to one Interface row is applied,
+// and what earlier changes set stays through later changes to other rows.
+TEST_F(Switch, ChangedRowsAreAppliedAndOthersKeepTheirSettings)
+{
+    std::string p1 = br_ + "u1", p2 = br_ + "u2";
+    Ok("add-port " + br_ + " " + p1 + " -- set Interface " + p1 + " type=internal -- add-port " +
+       br_ + " " + p2 + " -- set Interface " + p2 + " type=internal");
+    auto mtu = [&](const std::string &dev) {
+        std::string text = ReadFile("/sys/class/net/" + dev + "/mtu");
+        return atoi(text.c_str());
+    };
+    Ok("set Interface " + p1 + " mtu_request=1400");
+    EXPECT_EQ(mtu(p1), 1400);
+    EXPECT_EQ(mtu(p2), 1500);
+    Ok("set Port " + p2 + " tag=7");
+    Ok("add-port " + br_ + " " + br_ + "u3 -- set Interface " + br_ + "u3 type=internal");
+    EXPECT_EQ(mtu(p1), 1400) << "kept through changes to other rows";
+    EXPECT_EQ(Get("Interface", p1, "mtu"), "1400");
+    // flowd's view: " name=port_no/kind/tag/vlan_mode/n_trunks".
+    FlowdClient flowd(vsw_->rundir());
+    std::string state = flowd.StateSnapshot();
+    size_t at = state.find(" " + p2 + "=");
+    ASSERT_NE(at, std::string::npos) << state;
+    std::string fields = state.substr(at + p2.size() + 2);
+    fields = fields.substr(0, fields.find_first_of(" \n"));
+    EXPECT_EQ(fields.substr(0, fields.find('/')), Get("Interface", p2, "ofport")) << fields;
+    size_t tag_at = fields.find('/', fields.find('/') + 1) + 1;
+    EXPECT_EQ(fields.substr(tag_at, fields.find('/', tag_at) - tag_at), "7") << fields;
+}
+
 // One add-port, one reconciliation: switchd does not react to the status it wrote itself.
 TEST_F(Switch, EachChangeIsReconciledOnce)
 {

@@ -146,6 +146,14 @@ static bool same_port(const struct bridge_port *p, const Vsw__FlowdPortAdd *req)
 }
 
 /* Everything about a new port that can be checked before touching the system. */
+/* Whether interface `ifindex` is a tap an earlier flowd of this run directory made. */
+static bool left_over_tap(struct flowd *flowd, int ifindex)
+{
+    struct netdev_status st;
+    return netdev_get_status(&flowd->netdev, ifindex, &st) == 0 &&
+           strcmp(st.alias, flowd->tap_alias) == 0;
+}
+
 static int check_port_add(struct flowd *flowd, struct bridge *br, const Vsw__FlowdPortAdd *req,
                           struct ipc_reply *reply)
 {
@@ -168,7 +176,11 @@ static int check_port_add(struct flowd *flowd, struct bridge *br, const Vsw__Flo
                         req->port_no, same_no->name, br->name);
         return -1;
     }
-    bool exists = netdev_ifindex(&flowd->netdev, req->name) >= 0;
+    int ifindex = netdev_ifindex(&flowd->netdev, req->name);
+    bool exists = ifindex >= 0;
+    if (req->kind == VSW__FLOWD_PORT_KIND__FLOWD_PORT_INTERNAL && exists &&
+        left_over_tap(flowd, ifindex))
+        exists = false;   /* ours, from before a crash: attached again, as it is */
     if (req->kind == VSW__FLOWD_PORT_KIND__FLOWD_PORT_SYSTEM && !exists) {
         ipc_reply_error(reply, INVALID, "name: no interface named %s in flowd's network "
                         "namespace (%s)", req->name, strerror(errno));

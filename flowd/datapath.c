@@ -1,6 +1,7 @@
 /* flowd's datapath plumbing: set up as root, watched from the event loop once sandboxed. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -45,6 +46,10 @@ int flowd_datapath_setup(struct flowd *flowd)
     }
     env->dpif_env.tun = &flowd->tun;
     env->dpif_env.netdev = &flowd->netdev;
+    /* A run directory is short (its socket paths fit in 108 bytes): nothing is cut here. */
+    snprintf(flowd->tap_alias, sizeof flowd->tap_alias, "vsw-flowd %.200s",
+             flowd->daemon.opts.rundir);
+    env->dpif_env.tap_alias = flowd->tap_alias;
     return 0;
 }
 
@@ -71,11 +76,40 @@ static void on_periodic(void *arg)
         bridge_run_periodic(flowd->bridges[i], now);
 }
 
+/* Deletes the taps of this run directory's flowd that no port of ours holds: those an earlier
+ * flowd left when it died, which nobody claimed during the grace period (or by the time this
+ * flowd stops). */
+static void delete_unclaimed_taps(struct flowd *flowd)
+{
+    struct netdev_link *links;
+    size_t n;
+    if (netdev_list_by_alias(&flowd->netdev, flowd->tap_alias, &links, &n) < 0) {
+        vlog_warn("cannot look for left-over internal ports: %s", strerror(errno));
+        return;
+    }
+    int *unclaimed = malloc((n + 1) * sizeof *unclaimed);
+    size_t n_unclaimed = 0;
+    for (size_t i = 0; unclaimed && i < n; i++) {
+        if (!flowd_port_owner(flowd, links[i].name))
+            unclaimed[n_unclaimed++] = links[i].ifindex;
+    }
+    if (n_unclaimed && netdev_delete_batch(&flowd->netdev, unclaimed, n_unclaimed) == 0)
+        vlog_info("deleted %zu internal ports left over by an earlier vsw-flowd", n_unclaimed);
+    free(unclaimed);
+    free(links);
+}
+
+static void on_leftover_timer(void *arg)
+{
+    delete_unclaimed_taps(arg);
+}
+
 int flowd_datapath_start(struct flowd *flowd)
 {
     struct loop *loop = &flowd->daemon.loop;
     if (loop_watch_fd(loop, flowd->env.epoll_fd, POLLIN, on_datapath_readable, flowd) < 0 ||
-        loop_add_timer(loop, FLOWD_PERIODIC_MS, FLOWD_PERIODIC_MS, on_periodic, flowd) < 0)
+        loop_add_timer(loop, FLOWD_PERIODIC_MS, FLOWD_PERIODIC_MS, on_periodic, flowd) < 0 ||
+        loop_add_timer(loop, FLOWD_LEFTOVER_GRACE_MS, 0, on_leftover_timer, flowd) < 0)
         return -1;
     return 0;
 }
@@ -84,6 +118,8 @@ void flowd_datapath_teardown(struct flowd *flowd)
 {
     while (flowd->n_bridges)
         flowd_bridge_remove(flowd, flowd->bridges[flowd->n_bridges - 1]);
+    if (flowd->netdev.nl_fd >= 0)
+        delete_unclaimed_taps(flowd);   /* a clean stop leaves no device behind */
     free(flowd->bridges);
     flowd->bridges = NULL;
     if (flowd->env.epoll_fd >= 0)

@@ -80,6 +80,7 @@ struct dpif_port_info {
 struct dpif_env {
     struct tun_opener *tun;
     struct netdev_socks *netdev;
+    const char *tap_alias;       /* the alias that marks this flowd's tap devices */
 };
 
 struct dpif {

@@ -121,6 +121,9 @@ static void port_destroy(struct dpif_netdev *dp, struct netdev_port *p)
     hmap_remove(&dp->ports, &p->node);
     if (p->ring)
         munmap(p->ring, (size_t)RING_BLOCK_NR * RING_BLOCK_SIZE);
+    /* No longer persistent: the device goes with the descriptor (if it is still there). */
+    if (p->kind == DP_PORT_INTERNAL)
+        (void)ioctl(p->fd, TUNSETPERSIST, 0);
     close(p->fd);
     free(p);
 }
@@ -286,6 +289,11 @@ static int tap_configure(int fd, const struct dpif_port_spec *spec, struct dpif_
                  errno == EBUSY || errno == EINVAL ? " (an interface of that name exists?)" : "");
         return -1;
     }
+    /* Persistent, so that the device (with its addresses and state) outlives a crash of flowd:
+     * the next flowd attaches to it again. port_destroy() undoes this. */
+    if (ioctl(fd, TUNSETPERSIST, 1) < 0)
+        vlog_warn("%s: cannot make the tap persistent: %s; it will not survive flowd",
+                  spec->name, strerror(errno));
     int hdr_len = VNET_HDR_LEN;
     if (!spec->offloads_off &&
         (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || tap_set_offloads(fd) < 0)) {
@@ -316,6 +324,9 @@ static int tap_open(const struct dpif_env *env, const struct dpif_port_spec *spe
         return -1;
     }
     info->ifindex = netdev_ifindex(env->netdev, spec->name);
+    if (info->ifindex > 0 && netdev_set_alias(env->netdev, info->ifindex, env->tap_alias) < 0)
+        vlog_warn("%s: cannot mark the tap as flowd's: %s; a later flowd will not delete it "
+                  "if it is left over", spec->name, strerror(errno));
     return fd;
 }
 

@@ -11,6 +11,9 @@
 
 /* How often bridges age MACs, expire idle flows and refresh MACs of active flows. */
 #define FLOWD_PERIODIC_MS 1000
+/* Tap devices an earlier flowd of this run directory left (it crashed: they are persistent)
+ * are kept this long for their datapath's client to claim them again, then deleted. */
+#define FLOWD_LEFTOVER_GRACE_MS 10000
 
 struct flowd {
     struct daemon daemon;          /* first: see lib/daemon.h */
@@ -21,6 +24,7 @@ struct flowd {
     struct bridge_env env;         /* epoll set and receive buffers, shared by all bridges */
     struct bridge **bridges;       /* every datapath, in creation order */
     size_t n_bridges;
+    char tap_alias[NETDEV_ALIAS_MAX + 1];   /* "vsw-flowd <rundir>": marks our taps */
 };
 
 /* datapath.c: what flowd opens as root (the tun helper, sockets, buffers), what it watches

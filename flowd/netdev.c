@@ -4,6 +4,8 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -93,7 +95,11 @@ static void parse_link_attrs(const struct ifinfomsg *ifi, size_t len, struct net
     for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, attrs_len);
          a = RTA_NEXT(a, attrs_len)) {
         size_t payload = RTA_PAYLOAD(a);
-        if (a->rta_type == IFLA_IFNAME && payload > 0) {
+        if (a->rta_type == IFLA_IFALIAS && payload > 0) {
+            size_t n = payload < sizeof st->alias ? payload : sizeof st->alias - 1;
+            memcpy(st->alias, RTA_DATA(a), n);
+            st->alias[n] = '\0';
+        } else if (a->rta_type == IFLA_IFNAME && payload > 0) {
             size_t n = payload < sizeof st->name ? payload : sizeof st->name - 1;
             memcpy(st->name, RTA_DATA(a), n);
             st->name[n] = '\0';
@@ -196,8 +202,11 @@ static void link_request_init(struct link_request *req, uint16_t type, int ifind
     req->group = group;
 }
 
-/* Reads every interface's group, and returns whether `group` is unused. -1: cannot tell. */
-static int group_unused(struct netdev_socks *s, uint32_t group)
+/* Calls `visit` for every interface of the namespace (an RTM_GETLINK dump). Returns 0, or -1
+ * with errno set. */
+static int for_each_link(struct netdev_socks *s,
+                         void (*visit)(void *aux, const struct ifinfomsg *ifi, int attrs_len),
+                         void *aux)
 {
     struct {
         struct nlmsghdr nh;
@@ -207,7 +216,6 @@ static int group_unused(struct netdev_socks *s, uint32_t group)
               .ifi = { .ifi_family = AF_UNSPEC } };
     if (send(s->nl_fd, &req, sizeof req, 0) < 0)
         return -1;
-    int unused = 1;
     for (;;) {
         static char buf[32768];
         ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
@@ -218,20 +226,41 @@ static int group_unused(struct netdev_socks *s, uint32_t group)
             if (nh->nlmsg_seq != s->nl_seq)
                 continue;
             if (nh->nlmsg_type == NLMSG_DONE)
-                return unused;
-            if (nh->nlmsg_type == NLMSG_ERROR)
+                return 0;
+            if (nh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(nh);
+                errno = e->error ? -e->error : EIO;
                 return -1;
-            if (nh->nlmsg_type != RTM_NEWLINK)
-                continue;
-            const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-            int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *ifi));
-            for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-                if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= sizeof(uint32_t) &&
-                    *(const uint32_t *)RTA_DATA(a) == group)
-                    unused = 0;
             }
+            if (nh->nlmsg_type == RTM_NEWLINK)
+                visit(aux, NLMSG_DATA(nh),
+                      (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg))));
         }
     }
+}
+
+struct group_search {
+    uint32_t group;
+    bool used;
+};
+
+static void note_group(void *aux, const struct ifinfomsg *ifi, int len)
+{
+    struct group_search *g = aux;
+    for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= sizeof(uint32_t) &&
+            *(const uint32_t *)RTA_DATA(a) == g->group)
+            g->used = true;
+    }
+}
+
+/* Whether `group` is unused by every interface. -1: cannot tell. */
+static int group_unused(struct netdev_socks *s, uint32_t group)
+{
+    struct group_search g = { group, false };
+    if (for_each_link(s, note_group, &g) < 0)
+        return -1;
+    return !g.used;
 }
 
 static int pick_delete_group(struct netdev_socks *s, uint32_t *group)
@@ -272,5 +301,81 @@ int netdev_delete_batch(struct netdev_socks *s, const int *ifindexes, size_t n)
                   strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* ---- marking interfaces ---- */
+
+int netdev_set_alias(struct netdev_socks *s, int ifindex, const char *alias)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct ifinfomsg ifi;
+        struct rtattr attr;
+        char alias[NETDEV_ALIAS_MAX + 1];
+    } req;
+    size_t len = strlen(alias);
+    if (len > NETDEV_ALIAS_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memset(&req, 0, sizeof req);
+    req.ifi.ifi_family = AF_UNSPEC;
+    req.ifi.ifi_index = ifindex;
+    req.attr.rta_type = IFLA_IFALIAS;
+    req.attr.rta_len = (unsigned short)RTA_LENGTH(len + 1);
+    memcpy(req.alias, alias, len);
+    req.nh.nlmsg_type = RTM_SETLINK;
+    req.nh.nlmsg_len =
+        (uint32_t)(NLMSG_ALIGN(NLMSG_LENGTH(sizeof req.ifi)) + RTA_ALIGN(req.attr.rta_len));
+    return nl_transact_ack(s, &req.nh);
+}
+
+struct alias_search {
+    const char *alias;
+    struct netdev_link *links;
+    size_t n, allocated;
+    bool failed;
+};
+
+static void note_alias(void *aux, const struct ifinfomsg *ifi, int len)
+{
+    struct alias_search *a = aux;
+    const char *name = NULL, *alias = NULL;
+    for (const struct rtattr *r = IFLA_RTA(ifi); RTA_OK(r, len); r = RTA_NEXT(r, len)) {
+        if (r->rta_type == IFLA_IFNAME)
+            name = RTA_DATA(r);
+        else if (r->rta_type == IFLA_IFALIAS)
+            alias = RTA_DATA(r);
+    }
+    if (!name || !alias || strcmp(alias, a->alias) != 0 || a->failed)
+        return;
+    if (a->n == a->allocated) {
+        size_t allocated = a->allocated ? 2 * a->allocated : 16;
+        struct netdev_link *links = realloc(a->links, allocated * sizeof *links);
+        if (!links) {
+            a->failed = true;
+            return;
+        }
+        a->links = links;
+        a->allocated = allocated;
+    }
+    a->links[a->n].ifindex = ifi->ifi_index;
+    snprintf(a->links[a->n].name, sizeof a->links[a->n].name, "%s", name);
+    a->n++;
+}
+
+int netdev_list_by_alias(struct netdev_socks *s, const char *alias, struct netdev_link **links,
+                         size_t *n)
+{
+    struct alias_search a = { alias, NULL, 0, 0, false };
+    if (for_each_link(s, note_alias, &a) < 0 || a.failed) {
+        int saved = a.failed ? ENOMEM : errno;
+        free(a.links);
+        errno = saved;
+        return -1;
+    }
+    *links = a.links;
+    *n = a.n;
     return 0;
 }

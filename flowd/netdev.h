@@ -19,8 +19,11 @@ struct netdev_stats {
     uint64_t rx_errors, tx_errors, rx_dropped, tx_dropped;
 };
 
+#define NETDEV_ALIAS_MAX 255
+
 struct netdev_status {
     char name[IF_NAMESIZE];
+    char alias[NETDEV_ALIAS_MAX + 1];   /* "" if none */
     bool admin_up;
     bool link_up;
     uint32_t mtu;
@@ -40,6 +43,21 @@ int netdev_get_mac(const struct netdev_socks *s, const char *name, uint8_t *mac)
 
 /* Everything about interface `ifindex` in one RTM_GETLINK. Returns 0, or -1 with errno set. */
 int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st);
+
+/* Interface aliases (IFLA_IFALIAS, what `ip link` shows as "alias") mark the devices flowd
+ * made, so that a later flowd finds them. */
+
+struct netdev_link {
+    int ifindex;
+    char name[IF_NAMESIZE];
+};
+
+/* Returns 0, or -1 with errno set. */
+int netdev_set_alias(struct netdev_socks *s, int ifindex, const char *alias);
+/* Every interface whose alias is `alias`, in *links (malloc'd, *n of them). Returns 0, or -1
+ * with errno set. */
+int netdev_list_by_alias(struct netdev_socks *s, const char *alias, struct netdev_link **links,
+                         size_t *n);
 
 /* Deletes the interfaces `ifindexes` in one batch. The kernel pays a few RCU grace periods per
  * unregistration; deleting interfaces one by one (closing a tap's descriptor does that) costs

@@ -22,6 +22,7 @@ static const struct sandbox_rule flowd_rules[] = {
     SANDBOX_ALLOW_ARG(ioctl, 1, TUNSETIFF),
     SANDBOX_ALLOW_ARG(ioctl, 1, TUNSETVNETHDRSZ),
     SANDBOX_ALLOW_ARG(ioctl, 1, TUNSETOFFLOAD),
+    SANDBOX_ALLOW_ARG(ioctl, 1, TUNSETPERSIST),
     /* interfaces: index, MTU, address */
     SANDBOX_ALLOW_ARG(ioctl, 1, SIOCGIFINDEX),
     SANDBOX_ALLOW_ARG(ioctl, 1, SIOCGIFMTU),

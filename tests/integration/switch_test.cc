@@ -282,6 +282,42 @@ TEST_F(Switch, FlowdKilledIsRestartedAndSwitchdRestoresForwardingWithinThreeSeco
     EXPECT_EQ(Get("Interface", b.veth->host(), "error"), "[]");
 }
 
+// Internal ports are persistent taps: when flowd dies, the device stays with its address (as
+// an internal port of Open vSwitch's kernel datapath outlives ovs-vswitchd), and the next
+// flowd attaches to it again. A tap of this run directory's flowd that nobody claims is
+// deleted after the grace period; anyone else's tap is left alone.
+TEST_F(Switch, InternalPortOutlivesFlowdAndLeftoversAreDeleted)
+{
+    std::string in = br_ + "in", leftover = br_ + "lo", other = br_ + "ot";
+    Ok("add-port " + br_ + " " + in + " -- set Interface " + in + " type=internal");
+    ASSERT_EQ(Shell("ip addr add 10.86.9.1/24 dev " + in).exit_code, 0);
+    std::string ifindex = Trim(ReadFile("/sys/class/net/" + in + "/ifindex"));
+    ASSERT_EQ(Shell("ip tuntap add " + leftover + " mode tap && ip link set " + leftover +
+                    " alias 'vsw-flowd " + vsw_->rundir() + "'").exit_code, 0);
+    ASSERT_EQ(Shell("ip tuntap add " + other + " mode tap && ip link set " + other +
+                    " alias 'vsw-flowd /some/other/rundir'").exit_code, 0);
+
+    int pid = vsw_->Pid("flowd");
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    FlowdClient flowd(vsw_->rundir());
+    EXPECT_TRUE(WaitUntil([&] { return flowd.StateSnapshot().find(" " + in + "=") !=
+                                       std::string::npos; }, 3000, 20))
+        << "the internal port is back in the new flowd";
+    EXPECT_NE(vsw_->Pid("flowd"), pid);
+    EXPECT_EQ(Trim(ReadFile("/sys/class/net/" + in + "/ifindex")), ifindex) << "the same device";
+    EXPECT_EQ(Shell("ip addr show dev " + in + " | grep -q 10.86.9.1").exit_code, 0)
+        << "its address survived";
+    EXPECT_EQ(Get("Interface", in, "error"), "[]");
+
+    EXPECT_TRUE(WaitUntil([&] { return Shell("ip link show " + leftover).exit_code != 0; },
+                          15000, 200))
+        << "the unclaimed leftover is deleted after the grace period";
+    EXPECT_EQ(Shell("ip link show " + other).exit_code, 0) << "another flowd's tap stays";
+    EXPECT_EQ(Shell("ip link show " + in).exit_code, 0);
+    Shell("ip link del " + other);
+    Shell("ip link del " + leftover);
+}
+
 TEST_F(Switch, SwitchdKilledForwardingContinuesAndControlResumes)
 {
     Host a = AddHost("10.86.0.1/24"), b = AddHost("10.86.0.2/24");

@@ -117,19 +117,18 @@ static void parse_link_attrs(const struct ifinfomsg *ifi, size_t len, struct net
     }
 }
 
-int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st)
+/* Sends `req` and hands each message of its answer to `on_message` (may be NULL) until the
+ * answer ends: an NLMSG_ERROR (an acknowledgement if its error is 0), NLMSG_DONE (the end of a
+ * dump), or `on_message` returning true. Returns 0, or -1 with errno set. */
+static int nl_request(struct netdev_socks *s, struct nlmsghdr *req,
+                      bool (*on_message)(void *aux, const struct nlmsghdr *nh), void *aux)
 {
-    struct {
-        struct nlmsghdr nh;
-        struct ifinfomsg ifi;
-    } req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
-                      .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = ++s->nl_seq },
-              .ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex } };
-    memset(st, 0, sizeof *st);
-    if (send(s->nl_fd, &req, sizeof req, 0) < 0)
+    req->nlmsg_flags |= NLM_F_REQUEST;
+    req->nlmsg_seq = ++s->nl_seq;
+    if (send(s->nl_fd, req, req->nlmsg_len, 0) < 0)
         return -1;
     for (;;) {
-        char buf[8192];
+        static char buf[32768];   /* a dump comes in parts of up to 32 KiB */
         ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
         if (n < 0)
             return -1;
@@ -139,15 +138,36 @@ int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status 
                 continue;   /* a late answer to an earlier request that timed out */
             if (nh->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *e = NLMSG_DATA(nh);
-                errno = e->error ? -e->error : EIO;
+                if (!e->error)
+                    return 0;
+                errno = -e->error;
                 return -1;
             }
-            if (nh->nlmsg_type == RTM_NEWLINK) {
-                parse_link_attrs(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, st);
+            if (nh->nlmsg_type == NLMSG_DONE || (on_message && on_message(aux, nh)))
                 return 0;
-            }
         }
     }
+}
+
+struct link_query {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+};
+
+static bool take_status(void *aux, const struct nlmsghdr *nh)
+{
+    if (nh->nlmsg_type != RTM_NEWLINK)
+        return false;
+    parse_link_attrs(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, aux);
+    return true;
+}
+
+int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status *st)
+{
+    struct link_query req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK },
+                              .ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex } };
+    memset(st, 0, sizeof *st);
+    return nl_request(s, &req.nh, take_status, st);
 }
 
 /* ---- deleting many interfaces at once ---- */
@@ -163,30 +183,12 @@ struct link_request {
     uint32_t group;
 };
 
-/* Sends `req` (with NLM_F_ACK) and waits for its acknowledgement. Returns 0, or -1 with errno
- * set to the kernel's error. */
+/* Sends `req` and waits for its acknowledgement. Returns 0, or -1 with errno set to the
+ * kernel's error. */
 static int nl_transact_ack(struct netdev_socks *s, struct nlmsghdr *req)
 {
-    req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    req->nlmsg_seq = ++s->nl_seq;
-    if (send(s->nl_fd, req, req->nlmsg_len, 0) < 0)
-        return -1;
-    for (;;) {
-        char buf[4096];
-        ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
-        if (n < 0)
-            return -1;
-        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-             nh = NLMSG_NEXT(nh, n)) {
-            if (nh->nlmsg_seq != s->nl_seq || nh->nlmsg_type != NLMSG_ERROR)
-                continue;
-            const struct nlmsgerr *e = NLMSG_DATA(nh);
-            if (!e->error)
-                return 0;
-            errno = -e->error;
-            return -1;
-        }
-    }
+    req->nlmsg_flags |= NLM_F_ACK;
+    return nl_request(s, req, NULL, NULL);
 }
 
 static void link_request_init(struct link_request *req, uint16_t type, int ifindex,
@@ -202,41 +204,31 @@ static void link_request_init(struct link_request *req, uint16_t type, int ifind
     req->group = group;
 }
 
+struct link_visit {
+    void (*visit)(void *aux, const struct ifinfomsg *ifi, int attrs_len);
+    void *aux;
+};
+
+static bool visit_link(void *aux, const struct nlmsghdr *nh)
+{
+    const struct link_visit *v = aux;
+    if (nh->nlmsg_type == RTM_NEWLINK)
+        v->visit(v->aux, NLMSG_DATA(nh),
+                 (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg))));
+    return false;
+}
+
 /* Calls `visit` for every interface of the namespace (an RTM_GETLINK dump). Returns 0, or -1
  * with errno set. */
 static int for_each_link(struct netdev_socks *s,
                          void (*visit)(void *aux, const struct ifinfomsg *ifi, int attrs_len),
                          void *aux)
 {
-    struct {
-        struct nlmsghdr nh;
-        struct ifinfomsg ifi;
-    } req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
-                      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = ++s->nl_seq },
-              .ifi = { .ifi_family = AF_UNSPEC } };
-    if (send(s->nl_fd, &req, sizeof req, 0) < 0)
-        return -1;
-    for (;;) {
-        static char buf[32768];
-        ssize_t n = recv(s->nl_fd, buf, sizeof buf, 0);
-        if (n < 0)
-            return -1;
-        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-             nh = NLMSG_NEXT(nh, n)) {
-            if (nh->nlmsg_seq != s->nl_seq)
-                continue;
-            if (nh->nlmsg_type == NLMSG_DONE)
-                return 0;
-            if (nh->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(nh);
-                errno = e->error ? -e->error : EIO;
-                return -1;
-            }
-            if (nh->nlmsg_type == RTM_NEWLINK)
-                visit(aux, NLMSG_DATA(nh),
-                      (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg))));
-        }
-    }
+    struct link_query req = { .nh = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
+                                      .nlmsg_flags = NLM_F_DUMP },
+                              .ifi = { .ifi_family = AF_UNSPEC } };
+    struct link_visit v = { visit, aux };
+    return nl_request(s, &req.nh, visit_link, &v);
 }
 
 struct group_search {

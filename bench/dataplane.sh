@@ -35,6 +35,9 @@ fi
 export VSW_BINDIR
 VSW="$VSW_BINDIR/vsw --rundir $W/vsw"
 
+# ovs-vswitchd's userspace datapath leaves its own tap, ovs-netdev, when it exits: remove it
+# after the run unless it was there before.
+OVS_NETDEV_BEFORE=$(ip link show ovs-netdev >/dev/null 2>&1 && echo yes || echo no)
 cleanup() {
     set +e
     "$VSW_BINDIR/vsw_ctl" stop --rundir "$W/vsw" >/dev/null 2>&1
@@ -42,6 +45,7 @@ cleanup() {
     for ns in $NS1 $NS2; do ip netns pids $ns 2>/dev/null | xargs -r kill; ip netns del $ns 2>/dev/null; done
     ip link del $P1 2>/dev/null; ip link del $P2 2>/dev/null
     ip link del $LBR 2>/dev/null; ip link del $BR 2>/dev/null; ip link del $OBR 2>/dev/null
+    [ "$OVS_NETDEV_BEFORE" = no ] && ip link del ovs-netdev 2>/dev/null
     rm -rf "$W"
 }
 trap cleanup EXIT

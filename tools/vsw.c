@@ -59,6 +59,23 @@ static const struct vsw_daemon_info *daemon_by_name(const char *name)
     return NULL;
 }
 
+/* One request on <rundir>/<socket_name>. Returns 0 with *reply, or -1 with `err`. */
+static int daemon_call(const struct cli *cli, const char *socket_name, Vsw__Channel channel,
+                       uint32_t type, const ProtobufCMessage *request,
+                       const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
+                       struct ipc_error *err)
+{
+    struct ipc_client client;
+    int timeout_ms = cli->timeout_ms > 0 ? cli->timeout_ms : DEFAULT_DAEMON_TIMEOUT_MS;
+    if (ipc_client_open(&client, cli->rundir, socket_name, channel, timeout_ms) < 0) {
+        ipc_error_set(err, VSW__ERROR_CODE__ERROR_INTERNAL, "cannot open a socket");
+        return -1;
+    }
+    int rc = ipc_call(&client, type, request, reply_desc, reply, err);
+    ipc_client_close(&client);
+    return rc;
+}
+
 /* One control-channel request to one daemon. Returns 0 with *reply, or -1 with `err`. */
 static int control_call(const struct cli *cli, const struct vsw_daemon_info *daemon,
                         Vsw__ControlType type, const ProtobufCMessage *request,
@@ -67,16 +84,8 @@ static int control_call(const struct cli *cli, const struct vsw_daemon_info *dae
 {
     char socket_name[64];
     snprintf(socket_name, sizeof socket_name, "%s.ctl", daemon->short_name);
-    struct ipc_client client;
-    int timeout_ms = cli->timeout_ms > 0 ? cli->timeout_ms : DEFAULT_DAEMON_TIMEOUT_MS;
-    if (ipc_client_open(&client, cli->rundir, socket_name, VSW__CHANNEL__CHANNEL_CONTROL,
-                        timeout_ms) < 0) {
-        ipc_error_set(err, VSW__ERROR_CODE__ERROR_INTERNAL, "cannot open a socket");
-        return -1;
-    }
-    int rc = ipc_call(&client, type, request, reply_desc, reply, err);
-    ipc_client_close(&client);
-    return rc;
+    return daemon_call(cli, socket_name, VSW__CHANNEL__CHANNEL_CONTROL, type, request,
+                       reply_desc, reply, err);
 }
 
 static void format_uptime(uint64_t ms, char *buf, size_t size)
@@ -187,16 +196,9 @@ static int flowd_query(const struct cli *cli, const char *what, Vsw__FlowdType t
                        const ProtobufCMessage *request,
                        const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply)
 {
-    struct ipc_client client;
-    int timeout_ms = cli->timeout_ms > 0 ? cli->timeout_ms : DEFAULT_DAEMON_TIMEOUT_MS;
-    if (ipc_client_open(&client, cli->rundir, "flowd.sock", VSW__CHANNEL__CHANNEL_FLOWD,
-                        timeout_ms) < 0) {
-        fprintf(stderr, "vsw: %s: cannot open a socket to vsw-flowd\n", what);
-        return -1;
-    }
     struct ipc_error err;
-    int rc = ipc_call(&client, type, request, reply_desc, reply, &err);
-    ipc_client_close(&client);
+    int rc = daemon_call(cli, "flowd.sock", VSW__CHANNEL__CHANNEL_FLOWD, type, request,
+                         reply_desc, reply, &err);
     if (rc < 0)
         fprintf(stderr, "vsw: %s: vsw-flowd: %s\n", what, err.message);
     return rc;

@@ -145,7 +145,6 @@ static bool same_port(const struct bridge_port *p, const Vsw__FlowdPortAdd *req)
            p->mtu_request == req->mtu_request && p->offloads_off == req->offloads_off;
 }
 
-/* Everything about a new port that can be checked before touching the system. */
 /* Whether interface `ifindex` is a tap an earlier flowd of this run directory made. */
 static bool left_over_tap(struct flowd *flowd, int ifindex)
 {
@@ -154,6 +153,7 @@ static bool left_over_tap(struct flowd *flowd, int ifindex)
            strcmp(st.alias, flowd->tap_alias) == 0;
 }
 
+/* Everything about a new port that can be checked before touching the system. */
 static int check_port_add(struct flowd *flowd, struct bridge *br, const Vsw__FlowdPortAdd *req,
                           struct ipc_reply *reply)
 {
@@ -257,30 +257,26 @@ void flowd_handle_port_add_batch(void *ctx, const ProtobufCMessage *request,
     const Vsw__FlowdPortAddBatch *req = (const Vsw__FlowdPortAddBatch *)request;
     if (refused(request, reply))
         return;
+    /* Each port's outcome is its own error reply ("" message when added). */
+    struct ipc_reply *outcomes = calloc(req->n_ports + 1, sizeof *outcomes);
     char **errors = calloc(req->n_ports + 1, sizeof *errors);
-    if (!errors) {
+    if (!outcomes || !errors) {
         ipc_reply_error(reply, INTERNAL, "out of memory adding %zu ports", req->n_ports);
+        free(outcomes);
+        free(errors);
         return;
     }
     for (size_t i = 0; i < req->n_ports; i++) {
-        struct ipc_reply one = { 0 };
-        add_port(flowd, req->ports[i], &one);
-        errors[i] = one.error.code ? strdup(one.error.message) : strdup("");
-        free(one.payload);
+        add_port(flowd, req->ports[i], &outcomes[i]);
+        free(outcomes[i].payload);
+        errors[i] = outcomes[i].error.message;
     }
     Vsw__FlowdPortAddBatchReply r = VSW__FLOWD_PORT_ADD_BATCH_REPLY__INIT;
     r.n_errors = req->n_ports;
     r.errors = errors;
-    bool complete = true;
-    for (size_t i = 0; i < req->n_ports; i++)
-        complete = complete && errors[i];
-    if (complete)
-        ipc_reply_message(reply, &r.base);
-    else
-        ipc_reply_error(reply, INTERNAL, "out of memory adding %zu ports", req->n_ports);
-    for (size_t i = 0; i < req->n_ports; i++)
-        free(errors[i]);
+    ipc_reply_message(reply, &r.base);
     free(errors);
+    free(outcomes);
 }
 
 void flowd_handle_port_del(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)

@@ -174,7 +174,7 @@ int netdev_get_status(struct netdev_socks *s, int ifindex, struct netdev_status 
 
 /* Interface groups vsw uses as a temporary mark for the interfaces it is about to delete. */
 #define DELETE_GROUP_FIRST 0x76737701u   /* "vsw" 01 */
-#define DELETE_GROUP_TRIES 64
+#define DELETE_GROUP_TRIES 64           /* bits of a uint64_t: see pick_delete_group() */
 
 struct link_request {
     struct nlmsghdr nh;
@@ -231,38 +231,28 @@ static int for_each_link(struct netdev_socks *s,
     return nl_request(s, &req.nh, visit_link, &v);
 }
 
-struct group_search {
-    uint32_t group;
-    bool used;
-};
-
-static void note_group(void *aux, const struct ifinfomsg *ifi, int len)
+/* Marks in `aux` (a uint64_t, bit i for DELETE_GROUP_FIRST + i) the candidate groups in use. */
+static void note_candidate_group(void *aux, const struct ifinfomsg *ifi, int len)
 {
-    struct group_search *g = aux;
+    uint64_t *used = aux;
     for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= sizeof(uint32_t) &&
-            *(const uint32_t *)RTA_DATA(a) == g->group)
-            g->used = true;
+        if (a->rta_type != IFLA_GROUP || RTA_PAYLOAD(a) < sizeof(uint32_t))
+            continue;
+        uint32_t group = *(const uint32_t *)RTA_DATA(a);
+        if (group >= DELETE_GROUP_FIRST && group - DELETE_GROUP_FIRST < DELETE_GROUP_TRIES)
+            *used |= 1ull << (group - DELETE_GROUP_FIRST);
     }
 }
 
-/* Whether `group` is unused by every interface. -1: cannot tell. */
-static int group_unused(struct netdev_socks *s, uint32_t group)
-{
-    struct group_search g = { group, false };
-    if (for_each_link(s, note_group, &g) < 0)
-        return -1;
-    return !g.used;
-}
-
+/* The first candidate group no interface is in, found with one dump of the interfaces. */
 static int pick_delete_group(struct netdev_socks *s, uint32_t *group)
 {
-    for (uint32_t g = DELETE_GROUP_FIRST; g < DELETE_GROUP_FIRST + DELETE_GROUP_TRIES; g++) {
-        int unused = group_unused(s, g);
-        if (unused < 0)
-            return -1;
-        if (unused) {
-            *group = g;
+    uint64_t used = 0;
+    if (for_each_link(s, note_candidate_group, &used) < 0)
+        return -1;
+    for (uint32_t i = 0; i < DELETE_GROUP_TRIES; i++) {
+        if (!(used & (1ull << i))) {
+            *group = DELETE_GROUP_FIRST + i;
             return 0;
         }
     }

@@ -244,6 +244,20 @@ static int write_status(struct switchd *s, const struct switch_config *config, b
     return rc;
 }
 
+/* Brings flowd to `config` and writes the status back. Returns 0, or -1 to retry. */
+static int apply_config(struct switchd *s, struct switch_config *config)
+{
+    for (int b = 0; b < config->n_bridges; b++)
+        bridge_assign_ofports(&config->bridges[b]);
+    bool applied = datapath_apply(s, config) == 0;
+    bool with_stats = s->stats_due;
+    int rc = write_status(s, config, applied, with_stats);
+    if (rc == 0 && with_stats)
+        s->stats_due = false;
+    s->reconciliations++;
+    return applied && rc == 0 ? 0 : -1;
+}
+
 int reconcile_run(struct switchd *s)
 {
     if (!s->idl.synced)
@@ -257,22 +271,12 @@ int reconcile_run(struct switchd *s)
         vlog_err("out of memory reading the configuration");
         return -1;
     }
-    /* What was read is what the replica says now: keep it (as read) for the next time. */
     idl_forget_changes(&s->idl);
-    if (!config.has_root) {
-        switch_config_free(s->previous);
-        *s->previous = config;
-        return 0;   /* `vsw init` has not run yet */
-    }
-    for (int b = 0; b < config.n_bridges; b++)
-        bridge_assign_ofports(&config.bridges[b]);
-    bool applied = datapath_apply(s, &config) == 0;
-    bool with_stats = s->stats_due;
-    int rc = write_status(s, &config, applied, with_stats);
-    if (rc == 0 && with_stats)
-        s->stats_due = false;
+    /* Without the root row, `vsw init` has not run yet: nothing to apply. */
+    int rc = config.has_root ? apply_config(s, &config) : 0;
+    /* Kept for the next reading, which copies what is unchanged (copy_port() undoes what
+     * numbering and errors changed since). */
     switch_config_free(s->previous);
-    *s->previous = config;   /* copy_port() undoes what numbering and errors changed */
-    s->reconciliations++;
-    return applied && rc == 0 ? 0 : -1;
+    *s->previous = config;
+    return rc;
 }

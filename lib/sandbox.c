@@ -43,6 +43,9 @@ const struct sandbox_rule sandbox_runtime_rules[] = {
     SANDBOX_ALLOW(getpid),
     SANDBOX_ALLOW(gettid),
     SANDBOX_ALLOW(getrandom),
+    /* A blocking call interrupted by a stop (SIGSTOP/SIGCONT, a debugger attaching) resumes
+     * through restart_syscall(2); without it `kill -STOP` then `-CONT` kills the daemon. */
+    SANDBOX_ALLOW(restart_syscall),
     /* glibc's qsort(3) asks sysinfo(2) for the memory size before sorting more than 1 KiB. */
     SANDBOX_ALLOW(sysinfo),
     /* memory */

@@ -210,6 +210,26 @@ TEST_F(Foundation, EachDaemonKilledIsBackWithinTwoSeconds)
     EXPECT_TRUE(vsw_->WaitAllUp(3000));
 }
 
+// A stopped and continued daemon resumes its blocked call through restart_syscall(2), which
+// the sandbox must allow: an operator's `kill -STOP`/`-CONT` or a debugger is not a crash.
+TEST_F(Foundation, EachDaemonStoppedAndContinuedKeepsRunning)
+{
+    std::vector<int> before = Pids(*vsw_);
+    for (int pid : before) {
+        ASSERT_GT(pid, 0);
+        ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int pid : before)
+        ASSERT_EQ(kill(pid, SIGCONT), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(Pids(*vsw_), before);
+    CommandResult r = vsw_->Vsw("status");
+    for (int pid : before)
+        EXPECT_NE(r.output.find(" " + std::to_string(pid) + " "), std::string::npos) << r.output;
+    EXPECT_EQ(vsw_->Vsw("add-br brstop").exit_code, 0);
+}
+
 // One daemon's counter or link figure as `vsw status --verbose` prints it, or -1.
 long long StatusFigure(const VswInstance &vsw, const std::string &daemon, const std::string &key)
 {

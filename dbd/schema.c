@@ -674,8 +674,11 @@ struct db_schema *db_schema_parse(const char *text, size_t len, char **error)
             free(message);
         return NULL;
     }
-    schema->json_text = json_to_string(json);
     json_free(json);
+    schema->source = xcalloc(1, len + 1);
+    memcpy(schema->source, text, len);
+    schema->source[len] = '\0';
+    schema->source_len = len;
     if (error)
         *error = NULL;
     return schema;
@@ -690,6 +693,7 @@ void db_schema_free(struct db_schema *schema)
     free(schema->tables);
     free(schema->name);
     free(schema->version);
+    free(schema->source);
     free(schema->json_text);
     free(schema);
 }
@@ -706,7 +710,26 @@ const char *db_schema_version(const struct db_schema *schema)
 
 const char *db_schema_json(const struct db_schema *schema)
 {
+    if (schema->json_text)
+        return schema->json_text;
+    /* The source parsed once already, so it parses again; the result is a cache, which is
+     * why a const schema may be written here. */
+    struct json *json = json_parse(schema->source, schema->source_len, NULL);
+    if (!json)
+        abort();
+    ((struct db_schema *)schema)->json_text = json_to_string(json);
+    json_free(json);
     return schema->json_text;
+}
+
+void db_schema_digest(const char *text, size_t len, char digest[DB_SCHEMA_DIGEST_SIZE])
+{
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        hash ^= (unsigned char)text[i];
+        hash *= 0x100000001b3ull;
+    }
+    snprintf(digest, DB_SCHEMA_DIGEST_SIZE, "%016llx", (unsigned long long)hash);
 }
 
 struct db_table_schema *db_schema_table(const struct db_schema *schema, const char *name)

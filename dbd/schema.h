@@ -61,7 +61,9 @@ struct db_schema {
     char *version;                   /* "x.y.z" */
     struct db_table_schema *tables;  /* sorted by name */
     size_t n_tables;
-    char *json_text;                 /* the schema as parsed, compact JSON */
+    char *source;                    /* the text it was parsed from */
+    size_t source_len;
+    char *json_text;                 /* compact JSON: made from `source` when first asked for */
 };
 
 /* Parses and validates a schema from JSON text. Returns the schema (free with
@@ -73,8 +75,16 @@ void db_schema_free(struct db_schema *schema);
 const char *db_schema_name(const struct db_schema *schema);
 const char *db_schema_version(const struct db_schema *schema);
 /* The schema as compact JSON text (for OVSDB's "get_schema" and for the journal); it belongs to
- * the schema. */
+ * the schema. Made on the first call: a client that only uses the schema (the CLI, once per
+ * invocation) does not pay for writing it out. */
 const char *db_schema_json(const struct db_schema *schema);
+
+/* A digest of schema text, exactly as given (formatting included): 16 lowercase hex digits
+ * (64-bit FNV-1a) and a NUL. It tells whether a client and vsw-dbd hold the same schema
+ * without sending it; a difference only costs the client a fetch, so it need not resist
+ * forgery (vsw-dbd checks every operation against its schema anyway). */
+#define DB_SCHEMA_DIGEST_SIZE 17
+void db_schema_digest(const char *text, size_t len, char digest[DB_SCHEMA_DIGEST_SIZE]);
 
 /* Lookups by name; NULL if there is no such table or column. O(log n). The results belong to
  * the schema (they are not const only so callers can hold them in plain pointers). */

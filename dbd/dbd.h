@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dbd/schema.h"
 #include "dbd/store.h"
 #include "lib/daemon.h"
 
@@ -22,11 +23,11 @@ struct dbd {
     char schema_path[PATH_MAX];    /* --schema; default: the schema built into the binary */
     char *schema_text;             /* the schema in use (malloc'd) */
     size_t schema_len;
+    char schema_digest[DB_SCHEMA_DIGEST_SIZE];   /* of schema_text: clients send it back */
     bool failed;                   /* a commit could not be made durable: exit non-zero */
 };
 
-/* The schema compiled in from dbd/vswitch.schema (NUL-terminated). */
-extern const char dbd_builtin_schema[];
+#include "dbd/builtin_schema.h"
 
 extern const struct ipc_route dbd_routes[];
 extern const size_t dbd_n_routes;

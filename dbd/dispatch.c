@@ -21,6 +21,13 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
 {
     struct dbd *dbd = ctx;
     const Vsw__TransactRequest *req = (const Vsw__TransactRequest *)request;
+    if (req->schema_digest[0] && strcmp(req->schema_digest, dbd->schema_digest)) {
+        Vsw__TransactReply mismatch = VSW__TRANSACT_REPLY__INIT;
+        mismatch.result_json = "";
+        mismatch.schema_mismatch = true;
+        ipc_reply_message(reply, &mismatch.base);
+        return;
+    }
     char *result = NULL, *record = NULL;
     enum store_result outcome = store_transact(&dbd->store, req->params_json,
                                                strlen(req->params_json), &result, &record);
@@ -78,6 +85,7 @@ static void handle_get_schema(void *ctx, const ProtobufCMessage *request,
     (void)request;
     Vsw__GetSchemaReply out = VSW__GET_SCHEMA_REPLY__INIT;
     out.schema_json = dbd->schema_text;
+    out.digest = dbd->schema_digest;
     ipc_reply_message(reply, &out.base);
 }
 

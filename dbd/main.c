@@ -64,6 +64,7 @@ static int load_configuration(struct dbd *dbd)
             return -1;
         dbd->schema_len = strlen(dbd_builtin_schema);
     }
+    db_schema_digest(dbd->schema_text, dbd->schema_len, dbd->schema_digest);
     if (!dbd->db_path[0] &&
         (size_t)snprintf(dbd->db_path, sizeof dbd->db_path, "%s/conf.db",
                          dbd->daemon.opts.rundir) >= sizeof dbd->db_path) {

@@ -28,6 +28,7 @@
 
 extern "C" {
 #include "dbd/idl.h"
+#include "dbd/schema.h"
 #include "lib/ipc.h"
 #include "lib/json.h"
 #include "proto/dbd.pb-c.h"
@@ -80,6 +81,7 @@ struct TransactOutcome {
     std::string ipc_error;
     std::string result;        // the RFC 7047 result array
     bool committed = false;
+    bool schema_mismatch = false;
     uint64_t seq = 0;
 
     // Replied, and no element of the result is an error.
@@ -118,11 +120,13 @@ class DbdClient {
     DbdClient(const DbdClient &) = delete;
     DbdClient &operator=(const DbdClient &) = delete;
 
-    TransactOutcome Transact(const std::string &params)
+    // `digest`: the schema digest to send ("": none, run whatever the schema).
+    TransactOutcome Transact(const std::string &params, const std::string &digest = "")
     {
         TransactOutcome out;
         Vsw__TransactRequest req = VSW__TRANSACT_REQUEST__INIT;
         req.params_json = const_cast<char *>(params.c_str());
+        req.schema_digest = const_cast<char *>(digest.c_str());
         ProtobufCMessage *reply = nullptr;
         struct ipc_error err;
         if (ipc_call(&client_, VSW__DBD_TYPE__DBD_TRANSACT, &req.base,
@@ -135,6 +139,7 @@ class DbdClient {
         out.replied = true;
         out.result = r->result_json;
         out.committed = r->committed;
+        out.schema_mismatch = r->schema_mismatch;
         out.seq = r->seq;
         protobuf_c_message_free_unpacked(reply, nullptr);
         return out;
@@ -159,8 +164,8 @@ class DbdClient {
         return out;
     }
 
-    // The schema dbd serves, or "" if it did not answer.
-    std::string GetSchema()
+    // The schema dbd serves, or "" if it did not answer; its digest in *digest.
+    std::string GetSchema(std::string *digest = nullptr)
     {
         Vsw__GetSchemaRequest req = VSW__GET_SCHEMA_REQUEST__INIT;
         ProtobufCMessage *reply = nullptr;
@@ -168,7 +173,10 @@ class DbdClient {
         if (ipc_call(&client_, VSW__DBD_TYPE__DBD_GET_SCHEMA, &req.base,
                      &vsw__get_schema_reply__descriptor, &reply, &err) < 0)
             return "";
-        std::string schema = reinterpret_cast<const Vsw__GetSchemaReply *>(reply)->schema_json;
+        const auto *r = reinterpret_cast<const Vsw__GetSchemaReply *>(reply);
+        std::string schema = r->schema_json;
+        if (digest)
+            *digest = r->digest;
         protobuf_c_message_free_unpacked(reply, nullptr);
         return schema;
     }
@@ -799,6 +807,44 @@ std::string OlderSchema()
     std::string result = out;
     free(out);
     return result;
+}
+
+// A transaction carrying the digest of another schema runs nothing; the CLI, which assumes
+// the schema it was built with, then works with the one dbd runs.
+TEST(DbdSchema, TransactionsBuiltForAnotherSchemaAreRefusedAndTheCliAdapts)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    WriteFile(rundir + "/old.schema", OlderSchema());
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--schema", rundir + "/old.schema" }));
+    DbdClient c(rundir, 2000);
+    std::string digest;
+    std::string schema = c.GetSchema(&digest);
+    char expected[DB_SCHEMA_DIGEST_SIZE];
+    db_schema_digest(schema.data(), schema.size(), expected);
+    EXPECT_EQ(digest, expected);
+
+    TransactOutcome wrong = c.Transact(kInsertRoot, "0123456789abcdef");
+    EXPECT_TRUE(wrong.replied);
+    EXPECT_TRUE(wrong.schema_mismatch);
+    EXPECT_FALSE(wrong.committed);
+    EXPECT_EQ(RowsOf(c.Monitor().updates, "Open_vSwitch").size(), 0u);
+    TransactOutcome right = c.Transact(kInsertRoot, digest);
+    EXPECT_FALSE(right.schema_mismatch);
+    EXPECT_TRUE(right.committed) << right.result;
+
+    // The CLI's built-in schema has Bridge.datapath_version; this dbd's has not.
+    EXPECT_EQ(vsw.Vsw("--no-wait add-br br0").exit_code, 0);
+    CommandResult list = vsw.Vsw("list-br");
+    EXPECT_EQ(list.exit_code, 0) << list.output;
+    EXPECT_EQ(list.output, "br0\n");
+    CommandResult get = vsw.Vsw("get Bridge br0 datapath_version");
+    EXPECT_EQ(get.exit_code, 2) << get.output;
+    EXPECT_NE(get.output.find("datapath_version"), std::string::npos) << get.output;
+    CommandResult set = vsw.Vsw("--no-wait set Bridge br0 datapath_version=1");
+    EXPECT_EQ(set.exit_code, 2) << set.output;
+    EXPECT_EQ(BridgeNames(c), (std::set<std::string>{ "br0" }));
 }
 
 TEST(DbdSchema, OlderDatabaseIsConvertedOnStart)

@@ -20,16 +20,21 @@
 /* How the layer reaches the database. Every function returns 0, or -1 with *error (malloc'd,
  * the caller frees) when the database could not be asked at all. */
 struct vsctl_backend {
-    /* Runs RFC 7047 transact params; *result is the RFC 7047 result array (malloc'd JSON). */
+    /* Runs RFC 7047 transact params; *result is the RFC 7047 result array (malloc'd JSON).
+     * Returns 0, -1 with *error, or VSCTL_SCHEMA_CHANGED: the schema get_schema() gave is not
+     * the database's, nothing was run, and get_schema() now gives the database's. */
     int (*transact)(void *aux, const char *params, char **result, char **error);
-    /* The database schema as JSON text (malloc'd). */
-    int (*get_schema)(void *aux, char **schema, char **error);
+    /* The database schema as JSON text (malloc'd). *assumed: it is the client's own copy,
+     * which transact() may yet refute with VSCTL_SCHEMA_CHANGED. */
+    int (*get_schema)(void *aux, char **schema, bool *assumed, char **error);
     /* Milliseconds on a monotonic clock, and a sleep that may end early when the database
      * changed (the IPC backend wakes on vsw-dbd's updates): the wait for cur_cfg uses them. */
     uint64_t (*now_ms)(void *aux);
     void (*sleep_ms)(void *aux, unsigned int ms);
     void *aux;
 };
+
+#define VSCTL_SCHEMA_CHANGED (-2)
 
 enum vsctl_format {
     VSCTL_FORMAT_LIST,    /* "column : value" lines (ovs-vsctl's default for list and find) */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dbd/builtin_schema.h"
 #include "proto/dbd.pb-c.h"
 
 static uint64_t monotonic_ms(void)
@@ -115,27 +116,46 @@ static int call(struct vsctl_ipc *ipc, Vsw__DbdType type, const ProtobufCMessage
 
 static int ipc_transact(void *aux, const char *params, char **result, char **error)
 {
+    struct vsctl_ipc *ipc = aux;
     Vsw__TransactRequest request = VSW__TRANSACT_REQUEST__INIT;
     request.params_json = (char *)params;
+    request.schema_digest = ipc->schema_digest;
     ProtobufCMessage *reply = NULL;
-    if (call(aux, VSW__DBD_TYPE__DBD_TRANSACT, &request.base, &vsw__transact_reply__descriptor,
+    if (call(ipc, VSW__DBD_TYPE__DBD_TRANSACT, &request.base, &vsw__transact_reply__descriptor,
              &reply, error) < 0)
         return -1;
-    *result = strdup(((Vsw__TransactReply *)reply)->result_json);
+    const Vsw__TransactReply *r = (const Vsw__TransactReply *)reply;
+    if (r->schema_mismatch) {
+        protobuf_c_message_free_unpacked(reply, NULL);
+        ipc->server_schema = true;
+        return VSCTL_SCHEMA_CHANGED;
+    }
+    *result = strdup(r->result_json);
     protobuf_c_message_free_unpacked(reply, NULL);
     if (!*result)
         abort();
     return 0;
 }
 
-static int ipc_get_schema(void *aux, char **schema, char **error)
+static int ipc_get_schema(void *aux, char **schema, bool *assumed, char **error)
 {
+    struct vsctl_ipc *ipc = aux;
+    *assumed = !ipc->server_schema;
+    if (*assumed) {
+        *schema = strdup(dbd_builtin_schema);
+        if (!*schema)
+            abort();
+        db_schema_digest(*schema, strlen(*schema), ipc->schema_digest);
+        return 0;
+    }
     Vsw__GetSchemaRequest request = VSW__GET_SCHEMA_REQUEST__INIT;
     ProtobufCMessage *reply = NULL;
-    if (call(aux, VSW__DBD_TYPE__DBD_GET_SCHEMA, &request.base,
+    if (call(ipc, VSW__DBD_TYPE__DBD_GET_SCHEMA, &request.base,
              &vsw__get_schema_reply__descriptor, &reply, error) < 0)
         return -1;
-    *schema = strdup(((Vsw__GetSchemaReply *)reply)->schema_json);
+    const Vsw__GetSchemaReply *r = (const Vsw__GetSchemaReply *)reply;
+    *schema = strdup(r->schema_json);
+    snprintf(ipc->schema_digest, sizeof ipc->schema_digest, "%s", r->digest);
     protobuf_c_message_free_unpacked(reply, NULL);
     if (!*schema)
         abort();

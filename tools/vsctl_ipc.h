@@ -1,5 +1,7 @@
 /* The database commands' way to vsw-dbd: DBD_TRANSACT and DBD_GET_SCHEMA requests on
- * <rundir>/dbd.sock, each bounded by what is left of the invocation's deadline. An invocation
+ * <rundir>/dbd.sock, each bounded by what is left of the invocation's deadline. The schema
+ * is the one built in (dbd/vswitch.schema) unless vsw-dbd runs another, which costs a
+ * DBD_GET_SCHEMA then. An invocation
  * that will wait for vsw-switchd also follows <rundir>/dbd.events, so that the wait for
  * cur_cfg wakes up as soon as the database changes instead of on its next poll. */
 #ifndef VSW_TOOLS_VSCTL_IPC_H
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dbd/schema.h"
 #include "lib/ipc.h"
 #include "tools/vsctl.h"
 
@@ -20,6 +23,11 @@ struct vsctl_ipc {
     struct ipc_subscriber updates;
     bool following;              /* `updates` is open */
     uint64_t deadline_ms;        /* monotonic; UINT64_MAX for none */
+    /* The schema handed out: the built-in one until vsw-dbd says it runs another, then
+     * vsw-dbd's. Every transaction carries its digest, so vsw-dbd refuses to run operations
+     * built with the wrong one. */
+    bool server_schema;
+    char schema_digest[DB_SCHEMA_DIGEST_SIZE];
 };
 
 /* Prepares `ipc` and fills `backend` to use it; connects on first use. `follow_updates`: the

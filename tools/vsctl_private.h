@@ -460,6 +460,13 @@ struct vsctl_ctx {
     struct vsctl_model model;
     size_t n_reads;                 /* requests sent (for tests and statistics) */
 
+    /* The backend's schema turned out not to be the database's before anything was printed:
+     * the invocation runs again from the start with the database's (vsctl_run). */
+    bool schema_changed;
+    bool printed;                   /* the outputs went out: too late to run again */
+    bool schema_assumed;            /* the backend's own copy, not (yet) the database's */
+    bool schema_confirmed;          /* a request ran: the schema is the database's */
+
     /* The first error of the attempt. */
     char *error;
     int exit_code;

@@ -312,6 +312,7 @@ static void print_oneline(const char *s, FILE *out)
 
 static void print_outputs(struct vsctl_ctx *ctx, FILE *out)
 {
+    ctx->printed = true;
     for (size_t i = 0; i < ctx->n_commands; i++) {
         struct vsctl_command *cmd = &ctx->commands[i];
         if (cmd->table)
@@ -350,7 +351,7 @@ static int run_attempts(struct vsctl_ctx *ctx, FILE *out)
 static int load_schema(struct vsctl_ctx *ctx)
 {
     char *text = NULL, *error = NULL;
-    if (ctx->backend->get_schema(ctx->backend->aux, &text, &error) < 0) {
+    if (ctx->backend->get_schema(ctx->backend->aux, &text, &ctx->schema_assumed, &error) < 0) {
         vsctl_fail(ctx, VSCTL_EXIT_FAILED, "%s", error ? error : "cannot get the schema");
         free(error);
         return -1;
@@ -391,8 +392,30 @@ static void ctx_destroy(struct vsctl_ctx *ctx)
     free(ctx->error);
 }
 
-int vsctl_run(const struct vsctl_options *options, int argc, char **argv,
-              const struct vsctl_backend *backend, FILE *out, FILE *err)
+/* Whether the backend's schema is not the database's, asked with a transaction of no
+ * operation. Only an invocation that failed without a request asks: its error may come from
+ * the schema (a column the database has and the CLI's built-in schema lacks). */
+static bool schema_is_stale(const struct vsctl_ctx *ctx)
+{
+    if (!ctx->schema_assumed || ctx->schema_confirmed || !ctx->schema)
+        return false;
+    struct json *name = json_string_new(db_schema_name(ctx->schema));
+    char *params = json_to_string(name);
+    json_free(name);
+    char *text = vsctl_xasprintf("[%s]", params);
+    free(params);
+    char *result = NULL, *error = NULL;
+    int rc = ctx->backend->transact(ctx->backend->aux, text, &result, &error);
+    free(text);
+    free(result);
+    free(error);
+    return rc == VSCTL_SCHEMA_CHANGED;
+}
+
+/* One run of the invocation over the backend's current schema. *rerun: the schema was not the
+ * database's; nothing was committed or printed. */
+static int run_once(const struct vsctl_options *options, int argc, char **argv,
+                    const struct vsctl_backend *backend, FILE *out, FILE *err, bool *rerun)
 {
     struct vsctl_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -411,13 +434,34 @@ int vsctl_run(const struct vsctl_options *options, int argc, char **argv,
         fprintf(err, "vsw: %s (try 'vsw --help')\n", ctx.error);
         rc = ctx.exit_code;
     } else if (load_schema(&ctx) < 0 || check_commands(&ctx) < 0) {
-        fprintf(err, "vsw: %s\n", ctx.error);
+        *rerun = schema_is_stale(&ctx);
+        if (!*rerun)
+            fprintf(err, "vsw: %s\n", ctx.error);
         rc = ctx.exit_code;
     } else {
         rc = run_attempts(&ctx, out);
-        if (ctx.error && *ctx.error)   /* br-exists fails silently */
+        *rerun = ctx.schema_changed || (rc != VSCTL_EXIT_OK && schema_is_stale(&ctx));
+        if (ctx.error && *ctx.error && !*rerun)   /* br-exists fails silently */
             fprintf(err, "vsw: %s\n", ctx.error);
     }
     ctx_destroy(&ctx);
     return rc;
+}
+
+int vsctl_run(const struct vsctl_options *options, int argc, char **argv,
+              const struct vsctl_backend *backend, FILE *out, FILE *err)
+{
+    /* The CLI starts with the schema it was built with (one request less per call); if vsw-dbd
+     * runs another, it runs once more with vsw-dbd's. Once more again covers vsw-dbd
+     * restarting with a new schema meanwhile; beyond that, it is an error. */
+    for (int run = 0;; run++) {
+        bool rerun = false;
+        int rc = run_once(options, argc, argv, backend, out, err, &rerun);
+        if (!rerun)
+            return rc;
+        if (run == 2) {
+            fprintf(err, "vsw: vsw-dbd's schema keeps changing\n");
+            return VSCTL_EXIT_FAILED;
+        }
+    }
 }

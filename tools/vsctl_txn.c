@@ -161,12 +161,18 @@ static enum vsctl_status transact(struct vsctl_ctx *ctx, const struct json *pref
     ctx->n_reads++;
     int rc = ctx->backend->transact(ctx->backend->aux, buf_cstr(&params), &reply, &error);
     buf_free(&params);
+    if (rc == VSCTL_SCHEMA_CHANGED) {
+        ctx->schema_changed = !ctx->printed;
+        return vsctl_fail(ctx, VSCTL_EXIT_FAILED, "vsw-dbd's schema changed under the "
+                          "invocation");
+    }
     if (rc < 0) {
         enum vsctl_status status = vsctl_fail(ctx, VSCTL_EXIT_FAILED, "%s",
                                               error ? error : "vsw-dbd failed");
         free(error);
         return status;
     }
+    ctx->schema_confirmed = true;
     char *parse_error = NULL;
     *results = json_parse(reply, strlen(reply), &parse_error);
     free(reply);

@@ -505,3 +505,67 @@ TEST(CommandLine, UsageErrorsSendNothing)
 }
 
 }  // namespace
+
+// ==== the CLI's own copy of the schema ====
+
+// The schema without Bridge.datapath_version: a CLI built before the database gained it.
+std::string SchemaWithoutDatapathVersion()
+{
+    std::string text = vsctltest::ReadFile("dbd/vswitch.schema");
+    struct json *schema = json_parse(text.data(), text.size(), nullptr);
+    if (!schema)
+        return "";
+    struct json *bridge = json_object_get(json_object_get(schema, "tables"), "Bridge");
+    json_free(json_object_remove(json_object_get(bridge, "columns"), "datapath_version"));
+    char *out = json_to_string(schema);
+    std::string result = out;
+    free(out);
+    json_free(schema);
+    return result;
+}
+
+TEST_F(Commands, RefusedOwnSchemaRunsAgainWithTheDatabasesOnce)
+{
+    db_.assumed_schema = vsctltest::ReadFile("dbd/vswitch.schema");
+    db_.schema_fetches = 0;
+    std::string before = db_.Snapshot();
+    Result r = db_.Run("add-br br9 -- list-br");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "br0\nbr1\nbr9\nfk\n");   // printed once, by the run that committed
+    EXPECT_EQ(db_.schema_fetches, 2);
+    EXPECT_EQ(db_.refused, 1);
+    EXPECT_EQ(Ok("list-br"), "br0\nbr1\nbr9\nfk\n");
+    EXPECT_NE(db_.Snapshot(), before);
+}
+
+TEST_F(Commands, ColumnUnknownToTheOwnSchemaIsAskedOfTheDatabase)
+{
+    ASSERT_EQ(Ok("set Bridge br0 datapath_version=v7"), "");
+    db_.assumed_schema = SchemaWithoutDatapathVersion();
+    ASSERT_EQ(db_.assumed_schema.find("datapath_version"), std::string::npos);
+    db_.schema_fetches = 0;
+    Result r = db_.Run("get Bridge br0 datapath_version");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "v7\n");
+    EXPECT_EQ(db_.schema_fetches, 2);
+    // The usage error of the first run was checked with one request of no operation.
+    EXPECT_EQ(db_.refused, 1);
+    ASSERT_FALSE(r.requests.empty());
+    EXPECT_EQ(r.requests[0], "[\"Open_vSwitch\"]");
+}
+
+TEST_F(Commands, UsageErrorUnderTheDatabasesSchemaStaysOneError)
+{
+    db_.assumed_schema = vsctltest::ReadFile("dbd/vswitch.schema");
+    db_.schema_fetches = 0;
+    std::string before = db_.Snapshot();
+    Result r = db_.Run("get Bridge br0 nosuchcolumn");
+    EXPECT_EQ(r.exit_code, VSCTL_EXIT_USAGE);
+    // One message, from the run with the database's schema.
+    EXPECT_EQ(r.err.find("vsw: "), r.err.rfind("vsw: ")) << r.err;
+    EXPECT_NE(r.err.find("nosuchcolumn"), std::string::npos) << r.err;
+    EXPECT_EQ(db_.schema_fetches, 2);
+    EXPECT_EQ(db_.Snapshot(), before);
+}

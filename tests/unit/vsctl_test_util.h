@@ -125,6 +125,11 @@ class MemoryDb {
     uint64_t apply_after_ms = 3;
     uint64_t now_ms = 1000000;
     int transactions = 0;              // requests sent in the last Run, reads included
+    // The IPC backend's case: the first schema handed out is the client's own copy (this
+    // text), which the database refuses (VSCTL_SCHEMA_CHANGED) until the client fetches it.
+    std::string assumed_schema;
+    int schema_fetches = 0;
+    int refused = 0;
     // Called before each request; may change the database (to simulate another client).
     std::function<void(MemoryDb &, const std::string &params)> before_request;
 
@@ -134,6 +139,10 @@ class MemoryDb {
         MemoryDb *self = static_cast<MemoryDb *>(aux);
         (void)error;
         self->requests_.push_back(params);
+        if (self->serving_assumed_) {
+            self->refused++;
+            return VSCTL_SCHEMA_CHANGED;
+        }
         if (self->before_request)
             self->before_request(*self, params);
         char *commit = nullptr;
@@ -144,10 +153,15 @@ class MemoryDb {
         self->MaybeApply();
         return 0;
     }
-    static int SchemaCb(void *aux, char **schema, char **error)
+    static int SchemaCb(void *aux, char **schema, bool *assumed, char **error)
     {
+        MemoryDb *self = static_cast<MemoryDb *>(aux);
         (void)error;
-        *schema = strdup(static_cast<MemoryDb *>(aux)->schema_text_.c_str());
+        self->schema_fetches++;
+        self->serving_assumed_ = !self->assumed_schema.empty() && self->schema_fetches == 1;
+        *assumed = self->serving_assumed_;
+        *schema = strdup((self->serving_assumed_ ? self->assumed_schema : self->schema_text_)
+                             .c_str());
         return 0;
     }
     static uint64_t NowCb(void *aux) { return static_cast<MemoryDb *>(aux)->now_ms; }
@@ -185,6 +199,7 @@ class MemoryDb {
     }
 
     std::string schema_text_;
+    bool serving_assumed_ = false;
     db_schema *schema_ = nullptr;
     db *db_ = nullptr;
     std::vector<std::string> requests_;

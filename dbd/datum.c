@@ -1100,6 +1100,95 @@ void db_datum_union(struct db_datum *dst, const struct db_datum *src, const stru
     adopt(dst, keys, values, n);
 }
 
+static void append_element(const struct db_datum *datum, size_t i, const struct db_type *type,
+                           bool *first, char **buf, size_t *len, size_t *cap)
+{
+    bool map = db_type_is_map(type);
+    if (!*first)
+        append(buf, len, cap, ",", 1);
+    *first = false;
+    if (map)
+        append(buf, len, cap, "[", 1);
+    db_atom_append_json(&datum->keys[i], type->key.type, buf, len, cap);
+    if (map) {
+        append(buf, len, cap, ",", 1);
+        db_atom_append_json(&datum->values[i], type->value.type, buf, len, cap);
+        append(buf, len, cap, "]", 1);
+    }
+}
+
+void db_datum_append_diff_json(const struct db_datum *before, const struct db_datum *after,
+                               const struct db_type *type, char **buf, size_t *len, size_t *cap)
+{
+    bool map = db_type_is_map(type), first = true;
+    append(buf, len, cap, map ? "[\"map\",[" : "[\"set\",[", 8);
+    size_t i = 0, j = 0;
+    while (i < before->n || j < after->n) {
+        int c = i >= before->n ? 1 : j >= after->n ? -1
+              : db_atom_compare(&before->keys[i], &after->keys[j], type->key.type);
+        if (c < 0) {
+            append_element(before, i++, type, &first, buf, len, cap);
+        } else if (c > 0) {
+            append_element(after, j++, type, &first, buf, len, cap);
+        } else {
+            if (map && !db_atom_equals(&before->values[i], &after->values[j], type->value.type))
+                append_element(after, j, type, &first, buf, len, cap);
+            i++;
+            j++;
+        }
+    }
+    append(buf, len, cap, "]]", 2);
+}
+
+void db_datum_apply_diff(struct db_datum *datum, const struct db_datum *diff,
+                         const struct db_type *type)
+{
+    bool map = db_type_is_map(type);
+    size_t max = datum->n + diff->n, n = 0, i = 0, j = 0;
+    union db_atom *keys = xmalloc((max ? max : 1) * sizeof *keys);
+    union db_atom *values = map ? xmalloc((max ? max : 1) * sizeof *values) : NULL;
+    while (i < datum->n || j < diff->n) {
+        int c = i >= datum->n ? 1 : j >= diff->n ? -1
+              : db_atom_compare(&datum->keys[i], &diff->keys[j], type->key.type);
+        if (c < 0) {
+            keys[n] = datum->keys[i];
+            if (map)
+                values[n] = datum->values[i];
+            i++;
+            n++;
+        } else if (c > 0) {
+            db_atom_clone(&keys[n], &diff->keys[j], type->key.type);
+            if (map)
+                db_atom_clone(&values[n], &diff->values[j], type->value.type);
+            j++;
+            n++;
+        } else if (map && !db_atom_equals(&datum->values[i], &diff->values[j],
+                                          type->value.type)) {
+            keys[n] = datum->keys[i];
+            db_atom_destroy(&datum->values[i], type->value.type);
+            db_atom_clone(&values[n], &diff->values[j], type->value.type);
+            i++;
+            j++;
+            n++;
+        } else {
+            db_atom_destroy(&datum->keys[i], type->key.type);
+            if (map)
+                db_atom_destroy(&datum->values[i], type->value.type);
+            i++;
+            j++;
+        }
+    }
+    if (n) {
+        adopt(datum, keys, values, n);
+        return;
+    }
+    free(keys);
+    free(values);
+    free(datum->keys);
+    free(datum->values);
+    db_datum_init_empty(datum);
+}
+
 void db_datum_subtract(struct db_datum *dst, const struct db_type *type,
                        const struct db_datum *src, const struct db_type *src_type)
 {

@@ -157,6 +157,18 @@ void db_datum_union(struct db_datum *dst, const struct db_datum *src, const stru
  * keys whatever their value); otherwise the same type as `dst`. */
 void db_datum_subtract(struct db_datum *dst, const struct db_type *type,
                        const struct db_datum *src, const struct db_type *src_type);
+/* Change records describe a set or map column that changed by its difference (as OVSDB's
+ * "update2" does): the elements to toggle. For a set, the elements in exactly one of `before`
+ * and `after`; for a map, the pairs whose key only `before` has (with that value), and those
+ * `after` has with a value `before` lacks (after's value). Appends it as ["set", [...]] or ["map", [...]]. */
+void db_datum_append_diff_json(const struct db_datum *before, const struct db_datum *after,
+                               const struct db_type *type, char **buf, size_t *len, size_t *cap);
+/* Applies such a difference: a set element in both is removed, one only in `diff` added; a
+ * map key in both is removed if the values are equal, else takes diff's value; a key only in
+ * `diff` is added. Applying db_datum_append_diff_json(before, after) to before gives
+ * after. */
+void db_datum_apply_diff(struct db_datum *datum, const struct db_datum *diff,
+                         const struct db_type *type);
 /* Removes element `index`. */
 void db_datum_remove_at(struct db_datum *datum, size_t index, const struct db_type *type);
 

@@ -2,6 +2,7 @@
  * Transactions are in txn.c, RFC 7047 operations in execute.c. */
 #include "dbd/db_private.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,50 @@ void db_row_append_record(struct db_text *text, const struct db_row *row)
     db_atom_append_json(&row->meta[DB_COLUMN_VERSION], DB_TYPE_UUID, &text->s, &text->len,
                         &text->cap);
     db_text_put(text, "}", 1);
+}
+
+static bool collection(const struct db_type *type)
+{
+    return db_type_is_map(type) || db_type_is_set(type);
+}
+
+/* Appends the changed columns of one kind (collections or not) as "name":<json>,... */
+static void append_changed_columns(struct db_text *text, const struct db_row *old,
+                                   const struct db_row *row, bool collections)
+{
+    const struct db_table_schema *schema = row->table->schema;
+    for (size_t c = DB_N_META_COLUMNS; c < schema->n_columns; c++) {
+        const struct db_column_schema *column = &schema->columns[c];
+        if (collection(&column->type) != collections ||
+            db_datum_equals(&old->fields[c], &row->fields[c], &column->type))
+            continue;
+        json_append_string(&text->s, &text->len, &text->cap, column->name, strlen(column->name));
+        db_text_put(text, ":", 1);
+        if (collections)
+            db_datum_append_diff_json(&old->fields[c], &row->fields[c], &column->type, &text->s,
+                                      &text->len, &text->cap);
+        else
+            db_datum_append_json(&row->fields[c], &column->type, &text->s, &text->len,
+                                 &text->cap);
+        db_text_put(text, ",", 1);
+    }
+}
+
+void db_row_append_change(struct db_text *text, const struct db_row *old,
+                          const struct db_row *row)
+{
+    put_uuid_key(text, db_row_uuid(row));
+    db_text_put(text, "[\"modify\",{", 11);
+    append_changed_columns(text, old, row, false);
+    db_text_put(text, "\"_version\":", 11);
+    db_atom_append_json(&row->meta[DB_COLUMN_VERSION], DB_TYPE_UUID, &text->s, &text->len,
+                        &text->cap);
+    db_text_put(text, "},{", 3);
+    size_t before = text->len;
+    append_changed_columns(text, old, row, true);
+    if (text->len > before)
+        text->len--;   /* the last comma */
+    db_text_put(text, "}]", 2);
 }
 
 void db_row_append_deleted(struct db_text *text, const struct uuid *uuid)
@@ -503,6 +548,77 @@ static void overwrite_row(struct db_txn *txn, struct db_row *current, struct db_
     db_row_free(parsed);
 }
 
+/* Parses a ["modify", {columns}, {differences}] row change. */
+static struct db_error *parse_modify(const struct json *value, const struct json **replaced,
+                                     const struct json **toggled)
+{
+    if (json_array_size(value) != 3 || !json_is_string(json_array_at(value, 0)) ||
+        strcmp(json_string(json_array_at(value, 0)), "modify") ||
+        !json_is_object(json_array_at(value, 1)) || !json_is_object(json_array_at(value, 2)))
+        return db_error_create(DB_ERR_SYNTAX, "a row change must be null, a row object or "
+                               "[\"modify\", {columns}, {differences}]");
+    *replaced = json_array_at(value, 1);
+    *toggled = json_array_at(value, 2);
+    return NULL;
+}
+
+/* One column of a "modify": its new value, or (`diff`) the difference to apply. */
+static struct db_error *modify_column(struct db_row *row, const char *name,
+                                      const struct json *value, bool diff, bool *has_version)
+{
+    const struct db_table_schema *schema = row->table->schema;
+    const struct db_column_schema *column = db_table_schema_column(schema, name);
+    if (!column || column->index == DB_COLUMN_UUID ||
+        (diff && (column->index == DB_COLUMN_VERSION || !collection(&column->type))))
+        return db_error_create(DB_ERR_UNKNOWN_COLUMN, "no %scolumn %s in table %s",
+                               diff ? "set or map " : "", name, schema->name);
+    /* A difference may hold more elements than the column (old ones and new ones). */
+    struct db_type type = column->type;
+    if (diff) {
+        type.n_min = 0;
+        type.n_max = DB_UNLIMITED;
+    }
+    struct db_datum datum;
+    struct db_error *error = db_datum_from_json(&datum, &type, value, NULL);
+    if (error)
+        return db_error_wrap(error, "column %s", name);
+    if (column->index == DB_COLUMN_VERSION) {
+        row->meta[DB_COLUMN_VERSION] = datum.keys[0];
+        db_datum_destroy(&datum, &column->type);
+        *has_version = true;
+        return NULL;
+    }
+    if (diff)
+        db_datum_apply_diff(&row->fields[column->index], &datum, &column->type);
+    else
+        db_datum_swap(&row->fields[column->index], &datum);
+    db_datum_destroy(&datum, &column->type);
+    return NULL;
+}
+
+static struct db_error *apply_modify(struct db_txn *txn, struct db_row *current,
+                                     const struct json *value)
+{
+    const struct json *replaced = NULL, *toggled = NULL;
+    struct db_error *error = parse_modify(value, &replaced, &toggled);
+    if (error)
+        return error;
+    struct db_row *row = db_txn_modify(txn, current);
+    bool has_version = false;
+    for (int part = 0; part < 2 && !error; part++) {
+        const struct json *columns = part ? toggled : replaced;
+        for (size_t i = 0; i < json_object_size(columns) && !error; i++)
+            error = modify_column(row, json_object_key_at(columns, i),
+                                  json_object_value_at(columns, i), part == 1, &has_version);
+    }
+    if (error)
+        return error;   /* the caller aborts the transaction, which restores the row */
+    if (has_version)
+        db_txn_keep_version(txn, row);
+    db_table_reindex(row->table, row);
+    return NULL;
+}
+
 static struct db_error *apply_record_row(struct db *db, struct db_txn *txn,
                                          struct db_table *table, const char *uuid_text,
                                          const struct json *value)
@@ -511,6 +627,14 @@ static struct db_error *apply_record_row(struct db *db, struct db_txn *txn,
     if (!uuid_from_string(&uuid, uuid_text))
         return db_error_create(DB_ERR_SYNTAX, "\"%s\" is not a valid UUID", uuid_text);
     struct db_row *current = db_table_find(table, &uuid);
+    if (json_is_array(value)) {
+        if (!current)
+            return db_error_create(DB_ERR_REFERENTIAL, "record modifies row %s, which is not "
+                                   "in table %s", uuid_text, table->schema->name);
+        struct db_error *error = apply_modify(txn, current, value);
+        return error ? db_error_wrap(error, "table %s row %s", table->schema->name, uuid_text)
+                     : NULL;
+    }
     if (json_is_null(value)) {
         if (!current)
             return db_error_create(DB_ERR_REFERENTIAL, "record deletes row %s, which is not in "

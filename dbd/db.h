@@ -9,9 +9,11 @@
  * look only at rows whose count changed; weak references are indexed by the row they point at.
  *
  * Change records. A committed transaction is described by one JSON object,
- *     {"<table>": {"<uuid>": <row> | null, ...}, ...}
- * where <row> holds every column of the row's new state that differs from the column's default
- * (plus "_version"), and null means the row was deleted. Applying a record (db_replay()) to a
+ *     {"<table>": {"<uuid>": <row> | ["modify", {...}, {...}] | null, ...}, ...}
+ * where <row> (an inserted row) holds every column of the row's new state that differs from
+ * the column's default (plus "_version"), "modify" gives a changed row's changed columns (new
+ * values, then set and map differences: see db_row_append_change()), and null means the row
+ * was deleted. Applying a record (db_replay()) to a
  * database in the state the transaction started from gives exactly the state it produced,
  * including the effects of garbage collection and weak reference removal, which the record
  * lists like any other change.

@@ -101,6 +101,13 @@ void db_text_put(struct db_text *text, const char *s, size_t n);
 /* Appends "<uuid>":{...} as a change record holds `row`: its non-default columns and
  * "_version". */
 void db_row_append_record(struct db_text *text, const struct db_row *row);
+/* Appends "<uuid>":["modify",{...},{...}]: the change from `old` to `row` (the same row before
+ * and after a transaction). The first object holds the new values of the changed columns that
+ * are not sets or maps, and "_version"; the second the differences of the changed set and map
+ * columns (db_datum_append_diff_json()). So a row's record costs what changed in it, not its
+ * size: adding one port to a bridge of a thousand records one UUID, not a thousand. */
+void db_row_append_change(struct db_text *text, const struct db_row *old,
+                          const struct db_row *row);
 /* Appends "<uuid>":null. */
 void db_row_append_deleted(struct db_text *text, const struct uuid *uuid);
 

@@ -655,7 +655,9 @@ static bool append_table_changes(const struct db_txn *txn, size_t t, bool first,
             db_text_put(text, ",", 1);
         }
         any = true;
-        if (tr->new_row)
+        if (tr->new_row && tr->old_row)
+            db_row_append_change(text, tr->old_row, tr->new_row);
+        else if (tr->new_row)
             db_row_append_record(text, tr->new_row);
         else
             db_row_append_deleted(text, &tr->uuid);

@@ -607,3 +607,82 @@ TEST_F(Replay, ConvertFromAnOlderSchema)
 }
 
 }  // namespace
+
+// A modified row is recorded as what changed: a port added to a bridge of 300 costs one UUID
+// in the record, not the bridge's whole port set; replay gives the same state.
+TEST_F(Replay, ModifiedRowIsRecordedAsItsDifference)
+{
+    RunBoth(R"({"op":"insert","table":"Open_vSwitch","uuid-name":"o","row":{}},
+               {"op":"insert","table":"Bridge","uuid-name":"b","row":{"name":"br0"}},
+               {"op":"mutate","table":"Open_vSwitch","where":[],
+                "mutations":[["bridges","insert",["named-uuid","b"]]]})");
+    for (int i = 0; i < 300; i++) {
+        std::string n = "p" + std::to_string(i);
+        RunBoth(R"({"op":"insert","table":"Interface","uuid-name":"i","row":{"name":")" + n +
+                R"("}},{"op":"insert","table":"Port","uuid-name":"p","row":{"name":")" + n +
+                R"(","interfaces":["named-uuid","i"]}},{"op":"mutate","table":"Bridge",
+                "where":[["name","==","br0"]],"mutations":[["ports","insert",
+                ["named-uuid","p"]]]})");
+    }
+    TxnResult r = RunBoth(R"({"op":"insert","table":"Interface","uuid-name":"i","row":{"name":
+        "last"}},{"op":"insert","table":"Port","uuid-name":"p","row":{"name":"last",
+        "interfaces":["named-uuid","i"]}},{"op":"mutate","table":"Bridge","where":[["name","==",
+        "br0"]],"mutations":[["ports","insert",["named-uuid","p"]]]})");
+    ASSERT_TRUE(r.has_commit);
+    EXPECT_LT(r.commit.size(), 1024u) << r.commit;
+    EXPECT_NE(r.commit.find("[\"modify\",{\"_version\":"), std::string::npos) << r.commit;
+    EXPECT_EQ(Snapshot(replica_), Snapshot(db_));
+
+    // A map: one key added, one changed, one removed; a scalar; an optional value cleared.
+    RunBoth(R"({"op":"update","table":"Bridge","where":[],"row":{"external_ids":["map",
+               [["a","1"],["b","2"],["c","3"]]],"fail_mode":"secure"}})");
+    r = RunBoth(R"({"op":"update","table":"Bridge","where":[],"row":{"external_ids":["map",
+                   [["a","1"],["b","9"],["d","4"]]],"fail_mode":["set",[]]}})");
+    ASSERT_TRUE(r.has_commit);
+    EXPECT_NE(r.commit.find(R"({"fail_mode":["set",[]],"_version":)"), std::string::npos)
+        << r.commit;
+    EXPECT_NE(r.commit.find(R"({"external_ids":["map",[["b","9"],["c","3"],["d","4"]]]})"),
+              std::string::npos) << r.commit;
+    EXPECT_EQ(Snapshot(replica_), Snapshot(db_));
+}
+
+TEST_F(Replay, MalformedModificationsAreRejectedWithoutChange)
+{
+    InitWithBridge();
+    std::string p1 = AddPort("p1");
+    std::string snapshot = Snapshot(db_);
+    ASSERT_EQ(db_replay(replica_, snapshot.data(), snapshot.size(), nullptr), 0);
+    std::string iface = Select("Interface", "[]", "[\"_uuid\"]");
+    iface = iface.substr(iface.find("\"uuid\",\"") + 8, 36);
+    struct Case {
+        std::string change, error;
+    } cases[] = {
+        { R"(["modify",{}])", "syntax error: table Port row " + p1 + ": a row change must be" },
+        { R"(["replace",{},{}])", "syntax error: table Port row " + p1 },
+        { R"(["modify",{"tag":1},[]])", "syntax error: table Port row " + p1 },
+        { R"(["modify",{},{"tag":["set",[1]]}])",
+          "unknown column: table Port row " + p1 + ": no set or map column tag in table Port" },
+        { R"(["modify",{"nope":1},{}])", "unknown column: table Port row " + p1 },
+        { R"(["modify",{"tag":99999},{}])", "constraint violation: table Port row " + p1 },
+        { R"(["modify",{},{"trunks":["set",["x"]]}])", "syntax error: table Port row " + p1 },
+        // Toggling the only interface away leaves the port with none (at least one required).
+        { R"(["modify",{},{"interfaces":["set",[["uuid",")" + iface + R"("]]]}])", "" },
+    };
+    for (const Case &c : cases) {
+        std::string record = "{\"Port\":{\"" + p1 + "\":" + c.change + "}}";
+        char *error = nullptr;
+        EXPECT_EQ(db_replay(replica_, record.data(), record.size(), &error), -1) << record;
+        ASSERT_NE(error, nullptr) << record;
+        EXPECT_EQ(std::string(error).substr(0, c.error.size()), c.error) << record;
+        free(error);
+        EXPECT_EQ(Snapshot(replica_), snapshot) << record;
+    }
+    std::string missing = "{\"Port\":{\"11111111-2222-4333-8444-555555555555\":"
+                          "[\"modify\",{},{}]}}";
+    char *error = nullptr;
+    EXPECT_EQ(db_replay(replica_, missing.data(), missing.size(), &error), -1);
+    EXPECT_STREQ(error, "referential integrity violation: record modifies row "
+                        "11111111-2222-4333-8444-555555555555, which is not in table Port");
+    free(error);
+    EXPECT_EQ(Snapshot(replica_), snapshot);
+}

@@ -104,7 +104,110 @@ int idl_sync(struct idl *idl)
     return 0;
 }
 
-/* Applies a change record to the monitored tables. Returns 0, or -1 if it is unreadable. */
+static bool tagged(const struct json *value, const char *tag);
+
+/* The elements of a set or map value as a mutable array (["set"/"map", array]), creating that
+ * form from absent (empty) or a bare atom (a one-element set). */
+static struct json *elements_of(struct json *row, const char *name, bool map)
+{
+    struct json *value = json_object_get(row, name);
+    if (tagged(value, map ? "map" : "set"))
+        return json_array_at(value, 1);
+    struct json *elements = json_array_new();
+    if (value && !map && !tagged(value, "set"))
+        json_array_append(elements, json_clone(value));
+    struct json *form = json_array_new();
+    json_array_append(form, json_string_new(map ? "map" : "set"));
+    json_array_append(form, elements);
+    json_object_put(row, name, form);
+    return elements;
+}
+
+/* The index in `elements` of `atom` (a set element), or of the pair whose key is `atom`. */
+static long find_element(const struct json *elements, const struct json *atom, bool map)
+{
+    for (size_t i = 0; i < json_array_size(elements); i++) {
+        const struct json *e = json_array_at(elements, i);
+        if (json_equal(map ? json_array_at(e, 0) : e, atom))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* A large difference against a large set: one pass over each, elements matched by their text. */
+static void toggle_many(struct json *elements, const struct json *diff)
+{
+    struct json *pending = json_object_new();   /* text -> element, those not matched yet */
+    for (size_t j = 0; j < json_array_size(diff); j++) {
+        char *text = json_to_string(json_array_at(diff, j));
+        json_object_put(pending, text, json_clone(json_array_at(diff, j)));
+        free(text);
+    }
+    for (size_t i = 0; i < json_array_size(elements);) {
+        char *text = json_to_string(json_array_at(elements, i));
+        struct json *match = json_object_remove(pending, text);
+        free(text);
+        if (match) {
+            json_free(match);
+            json_free(json_array_remove(elements, i));
+        } else {
+            i++;
+        }
+    }
+    while (json_object_size(pending)) {
+        const char *text = json_object_key_at(pending, 0);
+        json_array_append(elements, json_object_remove(pending, text));
+    }
+    json_free(pending);
+}
+
+/* Applies a set or map difference (see db_datum_append_diff_json()) to column `name`. */
+static int toggle_column(struct json *row, const char *name, const struct json *diff)
+{
+    bool map = tagged(diff, "map");
+    if (!map && !tagged(diff, "set"))
+        return -1;
+    struct json *elements = elements_of(row, name, map);
+    const struct json *changes = json_array_at(diff, 1);
+    if (!map && json_array_size(changes) > 16) {
+        toggle_many(elements, changes);
+        return 0;
+    }
+    for (size_t j = 0; j < json_array_size(changes); j++) {
+        const struct json *change = json_array_at(changes, j);
+        if (map && (!json_is_array(change) || json_array_size(change) != 2))
+            return -1;
+        long at = find_element(elements, map ? json_array_at(change, 0) : change, map);
+        bool same = at >= 0 && (!map || json_equal(json_array_at(json_array_at(elements,
+                                                                             (size_t)at), 1),
+                                                   json_array_at(change, 1)));
+        if (at >= 0)
+            json_free(json_array_remove(elements, (size_t)at));
+        if (!same)   /* new, or a map key with another value */
+            json_array_append(elements, json_clone(change));
+    }
+    return 0;
+}
+
+/* Applies ["modify", {new values}, {set and map differences}] to `row`. */
+static int modify_row(struct json *row, const struct json *change)
+{
+    const struct json *replaced = json_array_at(change, 1), *toggled = json_array_at(change, 2);
+    if (!row || json_array_size(change) != 3 || !json_is_object(replaced) ||
+        !json_is_object(toggled))
+        return -1;
+    for (size_t i = 0; i < json_object_size(replaced); i++)
+        json_object_put(row, json_object_key_at(replaced, i),
+                        json_clone(json_object_value_at(replaced, i)));
+    for (size_t i = 0; i < json_object_size(toggled); i++)
+        if (toggle_column(row, json_object_key_at(toggled, i),
+                          json_object_value_at(toggled, i)) < 0)
+            return -1;
+    return 0;
+}
+
+/* Applies a change record to the monitored tables. Returns 0, or -1 if it is unreadable (the
+ * caller then refetches everything, so a half-applied record does not last). */
 static int apply_record(struct idl *idl, const char *text)
 {
     char *error = NULL;
@@ -123,10 +226,17 @@ static int apply_record(struct idl *idl, const char *text)
         for (size_t r = 0; r < json_object_size(rows); r++) {
             const char *uuid = json_object_key_at(rows, r);
             const struct json *row = json_object_value_at(rows, r);
-            if (json_is_null(row))
+            if (json_is_null(row)) {
                 json_free(json_object_remove(table, uuid));
-            else
+            } else if (json_is_array(row)) {
+                if (modify_row(json_object_get(table, uuid), row) < 0) {
+                    vlog_err("idl: vsw-dbd sent a change to row %s that does not apply", uuid);
+                    json_free(record);
+                    return -1;
+                }
+            } else {
                 json_object_put(table, uuid, json_clone(row));
+            }
             json_object_put(idl->changed_rows, uuid, json_null_new());
         }
     }

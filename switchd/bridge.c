@@ -172,7 +172,7 @@ static void index_ports(struct name_index *idx, const struct switch_config *conf
         for (int p = 0; p < br->n_ports; p++)
             name_index_add(idx, br->ports[p].uuid, &br->ports[p], NULL);
     }
-    name_index_sort(idx);
+    name_index_build(idx);
 }
 
 int switch_config_read(struct switch_config *config, const struct idl *idl,

@@ -60,7 +60,7 @@ static void index_dp_ports(struct name_index *idx, const Vsw__FlowdDatapath *dp)
     name_index_init(idx);
     for (size_t i = 0; dp && i < dp->n_ports; i++)
         name_index_add(idx, dp->ports[i]->name, dp->ports[i], NULL);
-    name_index_sort(idx);
+    name_index_build(idx);
 }
 
 static const Vsw__FlowdPortConfig *find_dp_port(const struct name_index *dp_ports,
@@ -103,7 +103,7 @@ static void index_ifaces(struct name_index *idx, const struct bridge_config *br)
         for (int i = 0; i < port->n_ifaces; i++)
             name_index_add(idx, port->ifaces[i].name, &port->ifaces[i], port);
     }
-    name_index_sort(idx);
+    name_index_build(idx);
 }
 
 /* True if flowd's port is exactly what `iface` asks for (VLANs aside: those change in place). */

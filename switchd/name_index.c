@@ -22,27 +22,54 @@ int name_index_add(struct name_index *idx, const char *name, const void *item, c
     return 0;
 }
 
-static int compare_entries(const void *a, const void *b)
+/* FNV-1a: names are short and chosen by the operator, not by a remote peer. */
+static size_t hash_name(const char *name)
 {
-    return strcmp(((const struct name_entry *)a)->name, ((const struct name_entry *)b)->name);
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        hash ^= *p;
+        hash *= 0x100000001b3ull;
+    }
+    return (size_t)(hash ^ (hash >> 32));
 }
 
-void name_index_sort(struct name_index *idx)
+void name_index_build(struct name_index *idx)
 {
-    if (idx->n > 1)
-        qsort(idx->entries, idx->n, sizeof *idx->entries, compare_entries);
+    free(idx->slots);
+    idx->slots = NULL;
+    idx->mask = 0;
+    if (!idx->n)
+        return;
+    size_t n_slots = 16;
+    while (n_slots < 2 * idx->n)
+        n_slots *= 2;
+    idx->slots = calloc(n_slots, sizeof *idx->slots);
+    if (!idx->slots)
+        return;   /* finds nothing, as after a failed add */
+    idx->mask = n_slots - 1;
+    for (size_t i = 0; i < idx->n; i++) {
+        size_t s = hash_name(idx->entries[i].name) & idx->mask;
+        while (idx->slots[s])
+            s = (s + 1) & idx->mask;
+        idx->slots[s] = (uint32_t)(i + 1);
+    }
 }
 
 const struct name_entry *name_index_find(const struct name_index *idx, const char *name)
 {
-    struct name_entry key = { name, NULL, NULL };
-    if (!idx->n)
+    if (!idx->slots)
         return NULL;
-    return bsearch(&key, idx->entries, idx->n, sizeof *idx->entries, compare_entries);
+    for (size_t s = hash_name(name) & idx->mask; idx->slots[s]; s = (s + 1) & idx->mask) {
+        const struct name_entry *e = &idx->entries[idx->slots[s] - 1];
+        if (strcmp(e->name, name) == 0)
+            return e;
+    }
+    return NULL;
 }
 
 void name_index_destroy(struct name_index *idx)
 {
     free(idx->entries);
+    free(idx->slots);
     name_index_init(idx);
 }

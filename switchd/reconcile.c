@@ -190,7 +190,7 @@ static void add_bridge_status(struct switchd *s, struct json *ops,
     name_index_init(&all_by_name);
     for (size_t i = 0; all && i < all->n_ports; i++)
         name_index_add(&all_by_name, all->ports[i]->name, all->ports[i], NULL);
-    name_index_sort(&all_by_name);
+    name_index_build(&all_by_name);
     for (int p = 0; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++) {
             const struct iface_config *iface = &br->ports[p].ifaces[i];

@@ -161,7 +161,8 @@ static void toggle_many(struct json *elements, const struct json *diff)
     json_free(pending);
 }
 
-/* Applies a set or map difference (see db_datum_append_diff_json()) to column `name`. */
+/* Applies a set or map difference (see db_datum_append_diff_json()) to column `name`.
+ * Returns 1 if it only added elements to a set, 0 otherwise, -1 if malformed. */
 static int toggle_column(struct json *row, const char *name, const struct json *diff)
 {
     bool map = tagged(diff, "map");
@@ -169,10 +170,12 @@ static int toggle_column(struct json *row, const char *name, const struct json *
         return -1;
     struct json *elements = elements_of(row, name, map);
     const struct json *changes = json_array_at(diff, 1);
+    size_t before = json_array_size(elements);
     if (!map && json_array_size(changes) > 16) {
         toggle_many(elements, changes);
-        return 0;
+        return json_array_size(elements) == before + json_array_size(changes);
     }
+    bool grew = !map;
     for (size_t j = 0; j < json_array_size(changes); j++) {
         const struct json *change = json_array_at(changes, j);
         if (map && (!json_is_array(change) || json_array_size(change) != 2))
@@ -185,25 +188,70 @@ static int toggle_column(struct json *row, const char *name, const struct json *
             json_free(json_array_remove(elements, (size_t)at));
         if (!same)   /* new, or a map key with another value */
             json_array_append(elements, json_clone(change));
+        grew = grew && at < 0;
     }
-    return 0;
+    return grew;
 }
 
-/* Applies ["modify", {new values}, {set and map differences}] to `row`. */
-static int modify_row(struct json *row, const struct json *change)
+static struct json *grew_by(const struct json *diff)
+{
+    struct json *grew = json_array_append(json_array_new(), json_string_new("grew"));
+    return json_array_append(grew, json_clone(diff));
+}
+
+/* Applies ["modify", {new values}, {set and map differences}] to `row`; `columns` gets each
+ * changed column's description (see idl_changes()). */
+static int modify_row(struct json *row, const struct json *change, struct json *columns)
 {
     const struct json *replaced = json_array_at(change, 1), *toggled = json_array_at(change, 2);
     if (!row || json_array_size(change) != 3 || !json_is_object(replaced) ||
         !json_is_object(toggled))
         return -1;
-    for (size_t i = 0; i < json_object_size(replaced); i++)
-        json_object_put(row, json_object_key_at(replaced, i),
-                        json_clone(json_object_value_at(replaced, i)));
-    for (size_t i = 0; i < json_object_size(toggled); i++)
-        if (toggle_column(row, json_object_key_at(toggled, i),
-                          json_object_value_at(toggled, i)) < 0)
+    for (size_t i = 0; i < json_object_size(replaced); i++) {
+        const char *name = json_object_key_at(replaced, i);
+        json_object_put(row, name, json_clone(json_object_value_at(replaced, i)));
+        if (strcmp(name, "_version") != 0)   /* changes with any change */
+            json_object_put(columns, name, json_string_new("changed"));
+    }
+    for (size_t i = 0; i < json_object_size(toggled); i++) {
+        const char *name = json_object_key_at(toggled, i);
+        const struct json *diff = json_object_value_at(toggled, i);
+        int grew = toggle_column(row, name, diff);
+        if (grew < 0)
             return -1;
+        json_object_put(columns, name, grew ? grew_by(diff) : json_string_new("changed"));
+    }
     return 0;
+}
+
+static bool is_kind(const struct json *change, const char *kind)
+{
+    return strcmp(json_string(json_object_get(change, "kind")), kind) == 0;
+}
+
+/* Adds one row's change to idl->changed_rows, merged with what the batch holds for it. */
+static void note_change(struct idl *idl, const char *table, const char *uuid, const char *kind,
+                        struct json *columns)
+{
+    struct json *had = json_object_get(idl->changed_rows, uuid);
+    if (had && strcmp(kind, "modify") == 0 && (is_kind(had, "insert") || is_kind(had, "modify"))) {
+        struct json *merged = json_object_get(had, "columns");
+        for (size_t i = 0; i < json_object_size(columns); i++) {
+            const char *name = json_object_key_at(columns, i);
+            bool twice = json_object_get(merged, name) != NULL;
+            json_object_put(merged, name, twice ? json_string_new("changed")
+                                                : json_clone(json_object_value_at(columns, i)));
+        }
+        json_free(columns);
+        return;
+    }
+    if (had && strcmp(kind, "delete") != 0)
+        kind = "replace";   /* e.g. deleted, then inserted again */
+    struct json *change = json_object_new();
+    json_object_put(change, "table", json_string_new(table));
+    json_object_put(change, "kind", json_string_new(kind));
+    json_object_put(change, "columns", columns);
+    json_object_put(idl->changed_rows, uuid, change);
 }
 
 /* Applies a change record to the monitored tables. Returns 0, or -1 if it is unreadable (the
@@ -226,18 +274,25 @@ static int apply_record(struct idl *idl, const char *text)
         for (size_t r = 0; r < json_object_size(rows); r++) {
             const char *uuid = json_object_key_at(rows, r);
             const struct json *row = json_object_value_at(rows, r);
+            const char *name = json_object_key_at(record, t);
+            struct json *columns = json_object_new();
+            const char *kind;
             if (json_is_null(row)) {
                 json_free(json_object_remove(table, uuid));
+                kind = "delete";
             } else if (json_is_array(row)) {
-                if (modify_row(json_object_get(table, uuid), row) < 0) {
+                if (modify_row(json_object_get(table, uuid), row, columns) < 0) {
                     vlog_err("idl: vsw-dbd sent a change to row %s that does not apply", uuid);
+                    json_free(columns);
                     json_free(record);
                     return -1;
                 }
+                kind = "modify";
             } else {
+                kind = json_object_get(table, uuid) ? "replace" : "insert";
                 json_object_put(table, uuid, json_clone(row));
             }
-            json_object_put(idl->changed_rows, uuid, json_null_new());
+            note_change(idl, name, uuid, kind, columns);
         }
     }
     json_free(record);
@@ -271,6 +326,11 @@ void idl_handle_notification(struct idl *idl, const Vsw__Envelope *env)
 bool idl_row_unchanged(const struct idl *idl, const char *uuid)
 {
     return !idl->all_changed && !json_object_get(idl->changed_rows, uuid);
+}
+
+const struct json *idl_changes(const struct idl *idl)
+{
+    return idl->all_changed ? NULL : idl->changed_rows;
 }
 
 void idl_forget_changes(struct idl *idl)

@@ -30,7 +30,7 @@ struct idl {
     uint64_t seq;
     uint64_t syncs;                /* snapshots fetched */
     uint64_t own_seq;              /* the update carrying our last committed transaction */
-    struct json *changed_rows;     /* {"<uuid>": null}: rows changed since idl_forget_changes() */
+    struct json *changed_rows;     /* {"<uuid>": change}: see idl_changes() */
     bool all_changed;              /* a snapshot replaced everything since then */
     idl_changed_fn *changed;
     void *arg;
@@ -56,6 +56,17 @@ int idl_sync(struct idl *idl);
  * address in the replica. */
 bool idl_row_unchanged(const struct idl *idl, const char *uuid);
 void idl_forget_changes(struct idl *idl);
+
+/* What changed since idl_forget_changes(), or NULL if a snapshot replaced everything:
+ *     {"<uuid>": {"table": "<table>", "kind": K, "columns": {"<column>": C, ...}}, ...}
+ * K is "insert" (a new row), "modify" (`columns` says which changed), "delete", or "replace"
+ * (changed in a way not described further: deleted and inserted again, or rewritten whole).
+ * C is "changed", or ["grew", ["set", [atoms]]] for a set column that only gained those
+ * elements (read them with ovsdb_set_size()/ovsdb_set_at()).
+ * Several updates to one row merge: a row inserted then modified is "insert"; a column changed
+ * twice is "changed". So a daemon can tell, without comparing anything, that a batch of updates
+ * only added ports to a bridge. Borrowed. */
+const struct json *idl_changes(const struct idl *idl);
 
 /* The rows of `table` as {"<uuid>": row}, or NULL if none or not monitored. Borrowed. */
 const struct json *idl_table(const struct idl *idl, const char *table);

@@ -132,11 +132,12 @@ static int copy_port(struct port_config *to, const struct port_config *from)
     return 0;
 }
 
-static int read_bridge(struct bridge_config *br, const struct idl *idl, const struct json *row,
-                       const struct name_index *previous)
+static int read_bridge(struct bridge_config *br, const struct idl *idl, const char *uuid,
+                       const struct json *row, const struct name_index *previous)
 {
     memset(br, 0, sizeof *br);
     copy_name(br->name, sizeof br->name, ovsdb_row_string(row, "name"));
+    copy_name(br->uuid, sizeof br->uuid, uuid);
     copy_name(br->datapath_type, sizeof br->datapath_type,
               ovsdb_row_string(row, "datapath_type"));
     br->mac_aging_time = other_config_number(row, "mac-aging-time");
@@ -195,14 +196,195 @@ int switch_config_read(struct switch_config *config, const struct idl *idl,
     index_ports(&previous_ports, previous);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct json *br = row_by_uuid(idl, "Bridge", ovsdb_row_set_at(root, "bridges", i));
+        const struct json *atom = ovsdb_row_set_at(root, "bridges", i);
+        const struct json *br = row_by_uuid(idl, "Bridge", atom);
         if (br)
-            rc = read_bridge(&config->bridges[config->n_bridges++], idl, br, &previous_ports);
+            rc = read_bridge(&config->bridges[config->n_bridges++], idl, ovsdb_atom_uuid(atom),
+                             br, &previous_ports);
     }
     name_index_destroy(&previous_ports);
+    for (int b = 0; b < config->n_bridges; b++)
+        config->bridges[b].first_new_port = config->bridges[b].n_ports;
     if (rc < 0)
         switch_config_free(config);
     return rc;
+}
+
+/* ---- Growing the last reading ---- */
+
+/* The interface columns switchd writes (reconcile.c): changes to them need no reading. */
+static bool written_by_switchd(const char *column)
+{
+    static const char *const columns[] = { "ofport", "error", "admin_state", "link_state",
+                                           "mac_in_use", "mtu", "ifindex", "statistics" };
+    for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
+        if (strcmp(column, columns[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool change_is(const struct json *change, const char *key, const char *value)
+{
+    return strcmp(json_string(json_object_get(change, key)), value) == 0;
+}
+
+static bool only_columns_written_by_switchd(const struct json *change)
+{
+    const struct json *columns = json_object_get(change, "columns");
+    for (size_t i = 0; i < json_object_size(columns); i++)
+        if (!written_by_switchd(json_object_key_at(columns, i)))
+            return false;
+    return true;
+}
+
+/* The ports a Bridge change adds (the set of ["grew", set]), or NULL if it changes anything
+ * else. */
+static const struct json *ports_added(const struct json *change)
+{
+    const struct json *columns = json_object_get(change, "columns");
+    const struct json *ports = json_object_get(columns, "ports");
+    if (!change_is(change, "kind", "modify") || json_object_size(columns) != 1 ||
+        !json_is_array(ports) || strcmp(json_string(json_array_at(ports, 0)), "grew") != 0)
+        return NULL;
+    return json_array_at(ports, 1);
+}
+
+static struct bridge_config *bridge_by_uuid(struct switch_config *config, const char *uuid)
+{
+    for (int b = 0; b < config->n_bridges; b++)
+        if (strcmp(config->bridges[b].uuid, uuid) == 0)
+            return &config->bridges[b];
+    return NULL;
+}
+
+static void index_ifaces_by_uuid(struct name_index *idx, struct switch_config *config)
+{
+    name_index_init(idx);
+    for (int b = 0; b < config->n_bridges; b++)
+        for (int p = 0; p < config->bridges[b].n_ports; p++)
+            for (int i = 0; i < config->bridges[b].ports[p].n_ifaces; i++)
+                name_index_add(idx, config->bridges[b].ports[p].ifaces[i].uuid,
+                               &config->bridges[b].ports[p].ifaces[i], NULL);
+    name_index_build(idx);
+}
+
+/* Whether every change is one switch_config_grow() handles; counts the ports and the status
+ * changes it found. */
+static bool growth_only(const struct json *changes, struct switch_config *config,
+                        size_t *n_added, size_t *n_status)
+{
+    size_t n_ports_inserted = 0;
+    *n_added = *n_status = 0;
+    for (size_t i = 0; i < json_object_size(changes); i++) {
+        const struct json *change = json_object_value_at(changes, i);
+        const char *table = json_string(json_object_get(change, "table"));
+        if (!strcmp(table, "Open_vSwitch")) {
+            if (!change_is(change, "kind", "modify") ||
+                json_object_get(json_object_get(change, "columns"), "bridges"))
+                return false;
+        } else if (!strcmp(table, "Bridge")) {
+            const struct json *added = ports_added(change);
+            if (!added || !bridge_by_uuid(config, json_object_key_at(changes, i)))
+                return false;
+            *n_added += ovsdb_set_size(added);
+        } else if (!strcmp(table, "Port")) {
+            if (!change_is(change, "kind", "insert"))
+                return false;
+            n_ports_inserted++;
+        } else if (!strcmp(table, "Interface")) {
+            if (change_is(change, "kind", "modify") && only_columns_written_by_switchd(change))
+                ++*n_status;
+            else if (!change_is(change, "kind", "insert"))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    /* Every new port is one a bridge gained (so none is elsewhere, e.g. in a new bridge). */
+    return n_ports_inserted == *n_added;
+}
+
+/* Appends the ports `added` names (all newly inserted, with new interfaces) to `br`. */
+static int append_ports(struct bridge_config *br, const struct idl *idl,
+                        const struct json *changes, const struct json *added)
+{
+    size_t n = ovsdb_set_size(added);
+    struct port_config *ports = realloc(br->ports, ((size_t)br->n_ports + n) * sizeof *ports);
+    if (!ports)
+        return -1;
+    br->ports = ports;
+    const struct json *port_rows = idl_table(idl, "Port");
+    for (size_t i = 0; i < n; i++) {
+        const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(added, i));
+        const struct json *change = uuid ? json_object_get(changes, uuid) : NULL;
+        const struct json *row = uuid ? json_object_get(port_rows, uuid) : NULL;
+        if (!change || !row || !change_is(change, "kind", "insert"))
+            return -1;
+        struct port_config *port = &br->ports[br->n_ports];
+        if (read_port(port, idl, uuid, row) < 0)
+            return -1;
+        br->n_ports++;
+        for (int f = 0; f < port->n_ifaces; f++) {
+            const struct json *c = json_object_get(changes, port->ifaces[f].uuid);
+            if (!c || !change_is(c, "kind", "insert"))
+                return -1;   /* an existing interface moving here */
+        }
+    }
+    return 0;
+}
+
+/* What a status write of ours changed in an interface we keep. */
+static void refresh_iface(struct iface_config *iface, const struct json *row)
+{
+    int64_t recorded = 0;
+    ovsdb_row_integer(row, "ofport", &recorded);
+    iface->recorded_ofport = recorded;
+    iface->status_unwritten = !json_object_get(row, "ifindex") ||
+                              !json_object_get(row, "mac_in_use");
+    iface->row = row;
+}
+
+int switch_config_grow(struct switch_config *config, const struct idl *idl)
+{
+    const struct json *changes = idl_changes(idl);
+    size_t n_added, n_status;
+    if (!changes || !config->has_root || !growth_only(changes, config, &n_added, &n_status))
+        return -1;
+    /* Refresh before appending: a new interface is never among those found here. */
+    if (n_status) {
+        const struct json *rows = idl_table(idl, "Interface");
+        struct name_index ifaces;
+        index_ifaces_by_uuid(&ifaces, config);
+        for (size_t i = 0; i < json_object_size(changes); i++) {
+            const struct json *change = json_object_value_at(changes, i);
+            if (!change_is(change, "table", "Interface") || !change_is(change, "kind", "modify"))
+                continue;
+            const char *uuid = json_object_key_at(changes, i);
+            const struct name_entry *e = name_index_find(&ifaces, uuid);
+            const struct json *row = json_object_get(rows, uuid);
+            if (!e || !row) {
+                name_index_destroy(&ifaces);
+                return -1;
+            }
+            refresh_iface((struct iface_config *)e->item, row);
+        }
+        name_index_destroy(&ifaces);
+    }
+    for (int b = 0; b < config->n_bridges; b++)
+        config->bridges[b].first_new_port = config->bridges[b].n_ports;
+    for (size_t i = 0; i < json_object_size(changes); i++) {
+        const struct json *change = json_object_value_at(changes, i);
+        if (!change_is(change, "table", "Bridge"))
+            continue;
+        struct bridge_config *br = bridge_by_uuid(config, json_object_key_at(changes, i));
+        if (append_ports(br, idl, changes, ports_added(change)) < 0)
+            return -1;   /* the caller reads whole; what was appended is freed with it */
+    }
+    const struct json *roots = idl_table(idl, "Open_vSwitch");
+    const struct json *root = json_object_value_at(roots, 0);
+    ovsdb_row_integer(root, "next_cfg", &config->next_cfg);
+    ovsdb_row_integer(root, "cur_cfg", &config->cur_cfg);
+    return 0;
 }
 
 void switch_config_free(struct switch_config *config)

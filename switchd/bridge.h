@@ -49,6 +49,7 @@ struct port_config {
 };
 
 struct bridge_config {
+    char uuid[37];
     char name[IFNAMSIZ];
     char datapath_type[16];
     int64_t mac_aging_time;       /* other_config:mac-aging-time, seconds; 0: default */
@@ -56,6 +57,7 @@ struct bridge_config {
     int64_t flow_idle_timeout_ms; /* other_config:max-idle, ms; 0: default */
     int n_ports;
     struct port_config *ports;
+    int first_new_port;           /* switch_config_grow(): ports from here on are new */
 };
 
 /* The whole desired configuration at one database state. */
@@ -77,6 +79,15 @@ struct idl;
 int switch_config_read(struct switch_config *config, const struct idl *idl,
                        const struct switch_config *previous);
 void switch_config_free(struct switch_config *config);
+
+/* Brings `config` (the last reading, as applied) to the replica's state without reading it
+ * whole, when the changes since (idl_changes()) only add new ports (with new interfaces) to
+ * existing bridges, change the root row other than its bridges, or touch the interface columns
+ * switchd itself writes back. That is what `add-port` and VIF hotplug do, and it then costs in
+ * proportion to the ports added, not to the ports the bridge has. Each bridge's new ports are
+ * appended, from first_new_port on. Returns 0, or -1 if the changes need a full reading (which
+ * may then take `config`, whatever this did to it, as its previous reading). */
+int switch_config_grow(struct switch_config *config, const struct idl *idl);
 
 /* Gives every interface of `bridge` its OpenFlow port number: the bridge's own interface gets
  * OFPORT_LOCAL; others keep the number the database records, else get their ofport_request if

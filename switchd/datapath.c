@@ -287,11 +287,12 @@ struct port_adds {
     size_t n;
 };
 
-/* Sends the collected ports in one FLOWD_PORT_ADD_BATCH, then sets each one's VLANs. */
-static void flush_port_adds(struct switchd *s, struct bridge_config *br, struct port_adds *adds)
+/* Sends the collected ports in one FLOWD_PORT_ADD_BATCH, then sets each one's VLANs. Returns
+ * 0, or -1 if flowd could not be asked (the ports then carry that as their error). */
+static int flush_port_adds(struct switchd *s, struct bridge_config *br, struct port_adds *adds)
 {
     if (!adds->n)
-        return;
+        return 0;
     Vsw__FlowdPortAddBatch req = VSW__FLOWD_PORT_ADD_BATCH__INIT;
     req.n_ports = adds->n;
     req.ports = adds->req_ptrs;
@@ -321,25 +322,27 @@ static void flush_port_adds(struct switchd *s, struct bridge_config *br, struct 
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
     adds->n = 0;
+    return r ? 0 : -1;
 }
 
-static void add_port(struct switchd *s, struct bridge_config *br, struct port_config *port,
-                     struct iface_config *iface, const struct name_index *dp_ports,
-                     struct port_adds *adds)
+/* Returns 0, or -1 if a batch it completed could not be sent to flowd at all. */
+static int add_port(struct switchd *s, struct bridge_config *br, struct port_config *port,
+                    struct iface_config *iface, const struct name_index *dp_ports,
+                    struct port_adds *adds)
 {
     const char *why = unsupported(br, port, iface);
     if (why) {
         set_error(iface, "%s", why);
-        return;
+        return 0;
     }
     if (iface->ofport <= 0) {
         set_error(iface, "%s", "no OpenFlow port number left");
-        return;
+        return 0;
     }
     const Vsw__FlowdPortConfig *have = find_dp_port(dp_ports, iface->name);
     if (have && port_matches(br, port, iface, have)) {
         apply_vlan(s, br, port, iface, have);
-        return;
+        return 0;
     }
     Vsw__FlowdPortAdd *req = &adds->reqs[adds->n];
     vsw__flowd_port_add__init(req);
@@ -352,7 +355,8 @@ static void add_port(struct switchd *s, struct bridge_config *br, struct port_co
     adds->ports[adds->n] = port;
     adds->ifaces[adds->n] = iface;
     if (++adds->n == PORT_ADD_BATCH_MAX)
-        flush_port_adds(s, br, adds);
+        return flush_port_adds(s, br, adds);
+    return 0;
 }
 
 int datapath_apply(struct switchd *s, struct switch_config *config)
@@ -383,6 +387,22 @@ int datapath_apply(struct switchd *s, struct switch_config *config)
         name_index_destroy(&dp_ports);
     }
     protobuf_c_message_free_unpacked(reply, NULL);
+    return rc;
+}
+
+int datapath_add_new_ports(struct switchd *s, struct bridge_config *br)
+{
+    struct name_index none;   /* flowd has none of them: no port to compare with */
+    name_index_init(&none);
+    static struct port_adds adds;
+    int rc = 0;
+    for (int p = br->first_new_port; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++)
+            if (add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], &none, &adds) < 0)
+                rc = -1;
+    }
+    if (flush_port_adds(s, br, &adds) < 0)
+        rc = -1;
     return rc;
 }
 

@@ -30,8 +30,10 @@ static void on_config_changed(void *arg, struct idl *idl)
 static void on_peer_up(struct daemon *d, struct peer_link *link)
 {
     struct switchd *s = (struct switchd *)d;
-    if (link == &d->peers[SWITCHD_PEER_FLOWD])
+    if (link == &d->peers[SWITCHD_PEER_FLOWD]) {
+        s->flowd_matches_previous = false;
         reconcile_schedule(s);
+    }
     else if (link == &d->peers[SWITCHD_PEER_DBD] && !s->idl.synced)
         idl_sync(&s->idl);
 }
@@ -46,10 +48,11 @@ static void on_status_timer(void *arg)
 static int open_sockets(struct switchd *s)
 {
     struct daemon *d = &s->daemon;
-    static struct daemon_counter counters[1];
+    static struct daemon_counter counters[2];
     counters[0] = (struct daemon_counter){ "reconciliations", &s->reconciliations };
+    counters[1] = (struct daemon_counter){ "port_additions_alone", &s->growths };
     d->own_counters = counters;
-    d->n_own_counters = 1;
+    d->n_own_counters = 2;
     d->on_peer_up = on_peer_up;
     if (daemon_open_control(d, switchd_routes, switchd_n_routes) < 0 ||
         daemon_add_peer(d, "vsw-dbd", "dbd.sock", VSW__CHANNEL__CHANNEL_DBD,

@@ -162,6 +162,8 @@ static bool status_needed_now(const struct iface_config *iface)
 static void add_iface_status(struct json *ops, const struct iface_config *iface,
                              const Vsw__FlowdPortStatus *st, bool with_stats)
 {
+    if (!st && !iface->error[0] && iface->ofport == iface->recorded_ofport)
+        return;   /* iface_status() would find nothing to write */
     struct json *row = iface_status(iface, st, with_stats);
     if (json_object_size(row) == 0)
         json_free(row);
@@ -258,10 +260,49 @@ static int apply_config(struct switchd *s, struct switch_config *config)
     return applied && rc == 0 ? 0 : -1;
 }
 
+static bool any_error(const struct switch_config *config)
+{
+    for (int b = 0; b < config->n_bridges; b++)
+        for (int p = 0; p < config->bridges[b].n_ports; p++)
+            for (int i = 0; i < config->bridges[b].ports[p].n_ifaces; i++)
+                if (config->bridges[b].ports[p].ifaces[i].error[0])
+                    return true;
+    return false;
+}
+
+/* Ports were only added (switch_config_grow() took them into s->previous): numbers for them,
+ * flowd told about them alone, their status and cur_cfg written. */
+static int apply_growth(struct switchd *s, struct switch_config *config)
+{
+    bool applied = true;
+    for (int b = 0; b < config->n_bridges; b++) {
+        struct bridge_config *br = &config->bridges[b];
+        for (int p = 0; p < br->first_new_port; p++)
+            for (int i = 0; i < br->ports[p].n_ifaces; i++)
+                br->ports[p].ifaces[i].attached_now = false;
+        if (br->first_new_port == br->n_ports)
+            continue;
+        bridge_assign_ofports(br);
+        if (datapath_add_new_ports(s, br) < 0)
+            applied = false;
+    }
+    int rc = write_status(s, config, applied, false);
+    s->reconciliations++;
+    s->growths++;
+    s->flowd_matches_previous = applied && rc == 0 && !any_error(config);
+    return applied && rc == 0 ? 0 : -1;
+}
+
 int reconcile_run(struct switchd *s)
 {
     if (!s->idl.synced)
         return 0;   /* the snapshot, when it comes, schedules us again */
+    if (s->flowd_matches_previous && !s->stats_due && s->previous &&
+        switch_config_grow(s->previous, &s->idl) == 0) {
+        idl_forget_changes(&s->idl);
+        return apply_growth(s, s->previous);
+    }
+    s->flowd_matches_previous = false;
     if (!s->previous && !(s->previous = calloc(1, sizeof *s->previous))) {
         vlog_err("out of memory reading the configuration");
         return -1;
@@ -274,6 +315,7 @@ int reconcile_run(struct switchd *s)
     idl_forget_changes(&s->idl);
     /* Without the root row, `vsw init` has not run yet: nothing to apply. */
     int rc = config.has_root ? apply_config(s, &config) : 0;
+    s->flowd_matches_previous = rc == 0 && config.has_root && !any_error(&config);
     /* Kept for the next reading, which copies what is unchanged (copy_port() undoes what
      * numbering and errors changed since). */
     switch_config_free(s->previous);

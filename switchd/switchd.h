@@ -22,8 +22,13 @@ struct switchd {
     int reconcile_timer;           /* a pending reconciliation's timer, or -1 */
     bool stats_due;                /* the next reconciliation also writes statistics */
     uint64_t reconciliations;
+    uint64_t growths;              /* of which only added ports (switch_config_grow()) */
     /* The last configuration read, reused where rows are unchanged; NULL before the first. */
     struct switch_config *previous;
+    /* flowd holds exactly `previous`, every interface attached: a change that only adds ports
+     * can be applied on its own (switch_config_grow()). Cleared by anything that may have
+     * made them differ: a failure, an interface in error, a restarted flowd. */
+    bool flowd_matches_previous;
 };
 
 /* The owner switchd gives its datapaths in flowd (see proto/flowd.proto). */

@@ -168,6 +168,66 @@ TEST_F(Switch, EachChangeIsReconciledOnce)
     EXPECT_LE(delta, 6) << "at most one more: the 5 s status round";
 }
 
+// flowd's view of one port: "port_no/kind/tag/vlan_mode/n_trunks", or "" if it has none.
+std::string FlowdPort(FlowdClient &flowd, const std::string &name)
+{
+    std::string state = flowd.StateSnapshot();
+    size_t at = state.find(" " + name + "=");
+    if (at == std::string::npos)
+        return "";
+    std::string fields = state.substr(at + name.size() + 2);
+    return fields.substr(0, fields.find_first_of(" \n"));
+}
+
+// Ports only added (add-port, VIF hotplug) are applied alone, without rereading the bridge or
+// comparing it with flowd whole; the result is what a full reconciliation gives.
+TEST_F(Switch, PortsOnlyAddedAreAppliedAloneWithTheirSettings)
+{
+    std::string bulk;
+    for (int i = 0; i < 100; i++) {
+        std::string p = br_ + "b" + std::to_string(i);
+        bulk += " -- add-port " + br_ + " " + p + " -- set Interface " + p + " type=internal";
+    }
+    Ok(bulk.substr(4));
+    auto counter = [&](const std::string &name) {
+        std::string out = Ok("status --verbose");
+        size_t at = out.find(name);
+        return at == std::string::npos ? -1L : atol(out.c_str() + at + name.size());
+    };
+    long growths = counter("port_additions_alone");
+    ASSERT_GE(growths, 0);
+    // One by one, with settings: a tag, a port number asked for, two hosts on one VLAN.
+    std::string tagged = br_ + "t1", numbered = br_ + "n1";
+    Ok("add-port " + br_ + " " + tagged + " tag=42 -- set Interface " + tagged +
+       " type=internal");
+    Ok("add-port " + br_ + " " + numbered + " -- set Interface " + numbered +
+       " type=internal ofport_request=777");
+    Host a = AddHost("10.86.0.1/24", "tag=5"), b = AddHost("10.86.0.2/24", "tag=5");
+    EXPECT_EQ(counter("port_additions_alone") - growths, 4);
+
+    FlowdClient flowd(vsw_->rundir());
+    std::string t = FlowdPort(flowd, tagged);
+    EXPECT_EQ(t.substr(0, t.find('/')), Get("Interface", tagged, "ofport")) << t;
+    EXPECT_EQ(Get("Interface", tagged, "ofport"), "101");   // the bulk took 1..100
+    EXPECT_NE(t.find("/42/"), std::string::npos) << t;
+    EXPECT_EQ(Get("Interface", numbered, "ofport"), "777");
+    EXPECT_EQ(FlowdPort(flowd, numbered).substr(0, 4), "777/");
+    EXPECT_EQ(Get("Interface", tagged, "error"), "[]");
+    EXPECT_EQ(Get("Interface", tagged, "mtu"), "1500");
+    EXPECT_EQ(Get("Open_vSwitch", ".", "cur_cfg"), Get("Open_vSwitch", ".", "next_cfg"));
+    EXPECT_TRUE(Ping(a, "10.86.0.2", 2)) << "two new ports on one VLAN";
+
+    // Anything else goes the full way, and adding afterwards is alone again.
+    std::string number = Get("Interface", br_ + "b7", "ofport");
+    Ok("del-port " + br_ + " " + br_ + "b7");
+    EXPECT_EQ(FlowdPort(flowd, br_ + "b7"), "");
+    long before = counter("port_additions_alone");
+    Ok("add-port " + br_ + " " + br_ + "b7 -- set Interface " + br_ + "b7 type=internal");
+    EXPECT_EQ(counter("port_additions_alone") - before, 1);
+    EXPECT_EQ(Get("Interface", br_ + "b7", "ofport"), number) << "the lowest free number";
+    EXPECT_NE(FlowdPort(flowd, br_ + "b7"), "");
+}
+
 // vsw dump-flows and vsw fdb-show read vsw-flowd's state for a bridge named as in the database.
 TEST_F(Switch, DumpFlowsAndFdbShowShowWhatTheTrafficMade)
 {

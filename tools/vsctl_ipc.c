@@ -176,13 +176,3 @@ void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
     backend->sleep_ms = ipc_sleep_ms;
     backend->aux = ipc;
 }
-
-void vsctl_ipc_close(struct vsctl_ipc *ipc)
-{
-    if (ipc->following)
-        ipc_subscriber_close(&ipc->updates);
-    ipc->following = false;
-    if (ipc->connected)
-        ipc_client_close(&ipc->client);
-    ipc->connected = false;
-}

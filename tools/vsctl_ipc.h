@@ -31,9 +31,9 @@ struct vsctl_ipc {
 };
 
 /* Prepares `ipc` and fills `backend` to use it; connects on first use. `follow_updates`: the
- * invocation may wait for vsw-switchd (not --no-wait). */
+ * invocation may wait for vsw-switchd (not --no-wait). The sockets stay open until the process
+ * exits. */
 void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
                     bool follow_updates, struct vsctl_backend *backend);
-void vsctl_ipc_close(struct vsctl_ipc *ipc);
 
 #endif

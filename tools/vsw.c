@@ -3,12 +3,14 @@
  * vsw-flowd), the database commands (ovs-vsctl's) in vsctl_*.c.
  * Exit codes: 0 success, 1 the condition asked about is false (e.g. a daemon is down) or the
  * request failed, 2 usage error. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowd/dump_print.h"
 #include "lib/daemon.h"
@@ -418,8 +420,15 @@ static int run_db_commands(const struct cli *cli, int argc, char **argv)
     struct vsctl_backend backend;
     vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, !cli->db.no_wait, &backend);
     int rc = vsctl_run(&cli->db, argc, argv, &backend, stdout, stderr);
-    vsctl_ipc_close(&ipc);
-    return rc;
+    /* Exiting closes the sockets. Closing them with nn_close() first waits for nanomsg's
+     * worker thread to take each down and then to stop: a fifth of a millisecond per call of
+     * a command that scripts run by the thousand. */
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "vsw: writing the output failed: %s\n", strerror(errno));
+        rc = rc == VSCTL_EXIT_OK ? VSCTL_EXIT_FAILED : rc;
+    }
+    fflush(stderr);
+    _exit(rc);
 }
 
 /* The daemon command called `name`, or NULL. */

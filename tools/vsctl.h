@@ -27,10 +27,15 @@ struct vsctl_backend {
     /* The database schema as JSON text (malloc'd). *assumed: it is the client's own copy,
      * which transact() may yet refute with VSCTL_SCHEMA_CHANGED. */
     int (*get_schema)(void *aux, char **schema, bool *assumed, char **error);
-    /* Milliseconds on a monotonic clock, and a sleep that may end early when the database
-     * changed (the IPC backend wakes on vsw-dbd's updates): the wait for cur_cfg uses them. */
+    /* Milliseconds on a monotonic clock, and a wait of at most `ms` for the root row's cur_cfg
+     * to reach `cfg`: true as soon as the backend saw it did (the IPC backend follows
+     * vsw-dbd's updates), false when `ms` passed or the backend cannot tell, after which the
+     * caller reads cur_cfg itself. */
     uint64_t (*now_ms)(void *aux);
-    void (*sleep_ms)(void *aux, unsigned int ms);
+    bool (*wait_cfg)(void *aux, int64_t cfg, unsigned int ms);
+    /* Whether wait_cfg() sees updates as they come: then the caller reads cur_cfg only as a
+     * fallback, rarely. */
+    bool (*follows_updates)(void *aux);
     void *aux;
 };
 

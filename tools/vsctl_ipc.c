@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "dbd/builtin_schema.h"
+#include "lib/json.h"
 #include "proto/dbd.pb-c.h"
 
 static uint64_t monotonic_ms(void)
@@ -26,27 +27,84 @@ static uint64_t ipc_now_ms(void *aux)
     return monotonic_ms();
 }
 
-/* Sleeps `ms`, or less if vsw-dbd publishes a change meanwhile (whatever it is: the caller
- * reads what it waits for again). Without a subscription, or if it has not connected yet (a
- * change published before then is not seen), the full sleep is the fallback. */
-static void ipc_sleep_ms(void *aux, unsigned int ms)
+static void sleep_ms(unsigned int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        continue;
+}
+
+/* Notes the root row's cur_cfg if this update changed it (a row inserted whole, or a
+ * ["modify", {..., "cur_cfg": N}, {...}]). */
+static void note_cur_cfg(struct vsctl_ipc *ipc, const Vsw__Envelope *env)
+{
+    if (env->type != VSW__DBD_TYPE__DBD_UPDATE)
+        return;
+    Vsw__DbdUpdate *update = vsw__dbd_update__unpack(NULL, env->payload.len, env->payload.data);
+    if (!update)
+        return;
+    struct json *record = json_parse(update->record_json, strlen(update->record_json), NULL);
+    const struct json *roots = json_object_get(record, "Open_vSwitch");
+    for (size_t i = 0; i < json_object_size(roots); i++) {
+        const struct json *row = json_object_value_at(roots, i);
+        if (json_is_array(row))
+            row = json_array_at(row, 1);
+        const struct json *cfg = json_object_get(row, "cur_cfg");
+        if (json_is_integer(cfg) && json_integer(cfg) > ipc->seen_cur_cfg)
+            ipc->seen_cur_cfg = json_integer(cfg);
+    }
+    json_free(record);
+    vsw__dbd_update__free_unpacked(update, NULL);
+}
+
+/* Takes the waiting updates. Returns false if one may have been lost (a gap or a new epoch
+ * after the first message): what it said must then be read. */
+static bool take_updates(struct vsctl_ipc *ipc)
+{
+    bool complete = true;
+    Vsw__Envelope *env = NULL;
+    enum ipc_stream_status status;
+    while ((status = ipc_subscriber_next(&ipc->updates, &env)) != IPC_STREAM_EMPTY) {
+        if (status == IPC_STREAM_RESYNC && ipc->heard)
+            complete = false;
+        if (env) {
+            ipc->heard = true;
+            note_cur_cfg(ipc, env);
+            vsw__envelope__free_unpacked(env, NULL);
+        }
+        env = NULL;
+    }
+    return complete;
+}
+
+/* Waits up to `ms` for an update showing cur_cfg >= cfg. Without a subscription, or if it
+ * missed a message, the caller reads instead; one that has not connected yet sees nothing, and
+ * the caller's reads are the fallback. */
+static bool ipc_wait_cfg(void *aux, int64_t cfg, unsigned int ms)
 {
     struct vsctl_ipc *ipc = aux;
     if (!ipc->following) {
-        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            continue;
-        return;
+        sleep_ms(ms);
+        return false;
     }
-    struct pollfd pfd = { .fd = ipc->updates.rcvfd, .events = POLLIN };
-    if (poll(&pfd, 1, (int)ms) <= 0)
-        return;
-    Vsw__Envelope *env = NULL;
-    while (ipc_subscriber_next(&ipc->updates, &env) != IPC_STREAM_EMPTY) {
-        if (env)
-            vsw__envelope__free_unpacked(env, NULL);
-        env = NULL;
+    uint64_t deadline = monotonic_ms() + ms;
+    for (;;) {
+        if (ipc->seen_cur_cfg >= cfg)
+            return true;
+        uint64_t now = monotonic_ms();
+        if (now >= deadline)
+            return false;
+        struct pollfd pfd = { .fd = ipc->updates.rcvfd, .events = POLLIN };
+        if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+            return false;
+        if (!take_updates(ipc))
+            return ipc->seen_cur_cfg >= cfg;
     }
+}
+
+static bool ipc_follows_updates(void *aux)
+{
+    return ((struct vsctl_ipc *)aux)->following;
 }
 
 static char *xasprintf_or_abort(const char *fmt, const char *a, const char *b)
@@ -169,10 +227,12 @@ void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
     ipc->follow_updates = follow_updates;
     snprintf(ipc->rundir, sizeof ipc->rundir, "%s", rundir);
     ipc->client.sock = -1;
+    ipc->seen_cur_cfg = -1;
     ipc->deadline_ms = timeout_ms > 0 ? monotonic_ms() + (uint64_t)timeout_ms : UINT64_MAX;
     backend->transact = ipc_transact;
     backend->get_schema = ipc_get_schema;
     backend->now_ms = ipc_now_ms;
-    backend->sleep_ms = ipc_sleep_ms;
+    backend->wait_cfg = ipc_wait_cfg;
+    backend->follows_updates = ipc_follows_updates;
     backend->aux = ipc;
 }

@@ -22,6 +22,8 @@ struct vsctl_ipc {
     bool follow_updates;         /* subscribe to dbd.events on connecting */
     struct ipc_subscriber updates;
     bool following;              /* `updates` is open */
+    bool heard;                  /* a message came on `updates` */
+    int64_t seen_cur_cfg;        /* the highest cur_cfg in the updates heard, -1 if none */
     uint64_t deadline_ms;        /* monotonic; UINT64_MAX for none */
     /* The schema handed out: the built-in one until vsw-dbd says it runs another, then
      * vsw-dbd's. Every transaction carries its digest, so vsw-dbd refuses to run operations

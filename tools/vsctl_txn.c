@@ -441,23 +441,28 @@ static enum vsctl_status read_cur_cfg(struct vsctl_ctx *ctx, int64_t *cur_cfg)
 enum vsctl_status vsctl_wait_for_cfg(struct vsctl_ctx *ctx, int64_t next_cfg)
 {
     const struct vsctl_backend *b = ctx->backend;
-    /* Poll with a cheap select: after 1 ms first (switchd often applies that fast), then
-     * backing off to 10 ms so a slow apply costs dbd little. */
-    unsigned int delay_ms = 1;
+    /* A backend that follows the updates learns of cur_cfg when switchd writes it; reading is
+     * then the fallback for an update it missed, every 10 ms. Otherwise poll with a cheap
+     * select: after 1 ms first (switchd often applies that fast), then backing off to 10 ms
+     * so a slow apply costs dbd little. */
+    bool following = b->follows_updates && b->follows_updates(b->aux);
+    unsigned int delay_ms = following ? 10 : 1;
     for (;;) {
         int64_t cur_cfg;
+        uint64_t now = b->now_ms(b->aux);
+        uint64_t left = ctx->deadline_ms > now ? ctx->deadline_ms - now : 0;
+        if (left && b->wait_cfg(b->aux, next_cfg, left < delay_ms ? (unsigned int)left
+                                                                  : delay_ms))
+            return VSCTL_OK;
         enum vsctl_status status = read_cur_cfg(ctx, &cur_cfg);
         if (status != VSCTL_OK)
             return status;
         if (cur_cfg >= next_cfg)
             return VSCTL_OK;
-        uint64_t now = b->now_ms(b->aux);
-        if (now >= ctx->deadline_ms)
+        if (b->now_ms(b->aux) >= ctx->deadline_ms)
             return vsctl_fail(ctx, VSCTL_EXIT_FAILED, "timed out waiting for vsw-switchd to "
                               "apply the change (next_cfg %" PRId64 ", cur_cfg %" PRId64 "); "
                               "the change is committed", next_cfg, cur_cfg);
-        uint64_t left = ctx->deadline_ms - now;
-        b->sleep_ms(b->aux, left < delay_ms ? (unsigned int)left : delay_ms);
         delay_ms = delay_ms * 2 > 10 ? 10 : delay_ms * 2;
     }
 }

@@ -75,7 +75,7 @@ class MemoryDb {
         size_t out_len = 0, err_len = 0;
         FILE *out = open_memstream(&out_buf, &out_len);
         FILE *err = open_memstream(&err_buf, &err_len);
-        vsctl_backend backend = { TransactCb, SchemaCb, NowCb, SleepCb, this };
+        vsctl_backend backend = { TransactCb, SchemaCb, NowCb, WaitCfgCb, nullptr, this };
         requests_.clear();
         Result r;
         r.exit_code = vsctl_run(options, (int)args.size(), argv.data(), &backend, out, err);
@@ -165,6 +165,12 @@ class MemoryDb {
         return 0;
     }
     static uint64_t NowCb(void *aux) { return static_cast<MemoryDb *>(aux)->now_ms; }
+    static bool WaitCfgCb(void *aux, int64_t cfg, unsigned int ms)
+    {
+        (void)cfg;   // not following updates: the caller reads
+        SleepCb(aux, ms);
+        return false;
+    }
     static void SleepCb(void *aux, unsigned int ms)
     {
         MemoryDb *self = static_cast<MemoryDb *>(aux);

@@ -250,6 +250,16 @@ void flowd_handle_port_add(void *ctx, const ProtobufCMessage *request, struct ip
         reply_port_added(flowd, port, reply);
 }
 
+/* Storage for one port's status while the reply is packed. */
+struct port_status_buf {
+    Vsw__FlowdPortStatus st;
+    Vsw__FlowdPortStats stats;
+    Vsw__FlowdPortStats switch_stats;
+    char mac[18];
+};
+static void fill_port_status(struct flowd *flowd, const struct bridge_port *port,
+                             struct port_status_buf *b);
+
 void flowd_handle_port_add_batch(void *ctx, const ProtobufCMessage *request,
                                  struct ipc_reply *reply)
 {
@@ -260,21 +270,31 @@ void flowd_handle_port_add_batch(void *ctx, const ProtobufCMessage *request,
     /* Each port's outcome is its own error reply ("" message when added). */
     struct ipc_reply *outcomes = calloc(req->n_ports + 1, sizeof *outcomes);
     char **errors = calloc(req->n_ports + 1, sizeof *errors);
-    if (!outcomes || !errors) {
+    struct port_status_buf *bufs = calloc(req->n_ports + 1, sizeof *bufs);
+    Vsw__FlowdPortStatus **statuses = calloc(req->n_ports + 1, sizeof *statuses);
+    if (!outcomes || !errors || !bufs || !statuses) {
         ipc_reply_error(reply, INTERNAL, "out of memory adding %zu ports", req->n_ports);
-        free(outcomes);
-        free(errors);
-        return;
+        goto out;
     }
     for (size_t i = 0; i < req->n_ports; i++) {
-        add_port(flowd, req->ports[i], &outcomes[i]);
+        const struct bridge_port *port = add_port(flowd, req->ports[i], &outcomes[i]);
         free(outcomes[i].payload);
         errors[i] = outcomes[i].error.message;
+        if (port)
+            fill_port_status(flowd, port, &bufs[i]);
+        else
+            vsw__flowd_port_status__init(&bufs[i].st);
+        statuses[i] = &bufs[i].st;
     }
     Vsw__FlowdPortAddBatchReply r = VSW__FLOWD_PORT_ADD_BATCH_REPLY__INIT;
     r.n_errors = req->n_ports;
     r.errors = errors;
+    r.n_statuses = req->n_ports;
+    r.statuses = statuses;
     ipc_reply_message(reply, &r.base);
+out:
+    free(statuses);
+    free(bufs);
     free(errors);
     free(outcomes);
 }
@@ -365,14 +385,6 @@ void flowd_handle_bridge_set_options(void *ctx, const ProtobufCMessage *request,
 }
 
 /* ---- Status and dumps ---- */
-
-/* Storage for one port's status while the reply is packed. */
-struct port_status_buf {
-    Vsw__FlowdPortStatus st;
-    Vsw__FlowdPortStats stats;
-    Vsw__FlowdPortStats switch_stats;
-    char mac[18];
-};
 
 static void fill_switch_stats(const struct bridge_port *port, Vsw__FlowdPortStats *s)
 {

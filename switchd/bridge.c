@@ -128,6 +128,7 @@ static int copy_port(struct port_config *to, const struct port_config *from)
         to->ifaces[i].ofport = to->ifaces[i].recorded_ofport;
         to->ifaces[i].error[0] = '\0';
         to->ifaces[i].attached_now = false;
+        to->ifaces[i].fresh.known = false;
     }
     return 0;
 }

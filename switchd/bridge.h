@@ -22,6 +22,17 @@ enum vlan_mode {
     VLAN_MODE_NATIVE_UNTAGGED,
 };
 
+/* A port's status as flowd reported it when it attached the port (FLOWD_PORT_ADD_BATCH), so
+ * that writing it back needs no FLOWD_PORT_STATUS. */
+struct iface_status {
+    bool known;
+    bool admin_up, link_up;
+    char mac_in_use[18];
+    uint32_t mtu;
+    int32_t ifindex;
+    char error[128];
+};
+
 struct iface_config {
     char uuid[37];
     char name[IFNAMSIZ];
@@ -33,6 +44,7 @@ struct iface_config {
     const struct json *row;       /* the replica's row (borrowed) */
     bool status_unwritten;        /* the row has no ifindex or mac_in_use yet */
     bool attached_now;            /* flowd (re)created its port in this reconciliation */
+    struct iface_status fresh;    /* flowd's status at that moment, if attached_now */
     char error[320];              /* why it is not attached, "" if it is */
 };
 

@@ -287,6 +287,18 @@ struct port_adds {
     size_t n;
 };
 
+static void keep_status(struct iface_config *iface, const Vsw__FlowdPortStatus *st)
+{
+    struct iface_status *f = &iface->fresh;
+    f->known = st->name[0] != '\0';
+    f->admin_up = st->admin_up;
+    f->link_up = st->link_up;
+    snprintf(f->mac_in_use, sizeof f->mac_in_use, "%s", st->mac_in_use);
+    f->mtu = st->mtu;
+    f->ifindex = st->ifindex;
+    snprintf(f->error, sizeof f->error, "%s", st->error);
+}
+
 /* Sends the collected ports in one FLOWD_PORT_ADD_BATCH, then sets each one's VLANs. Returns
  * 0, or -1 if flowd could not be asked (the ports then carry that as their error). */
 static int flush_port_adds(struct switchd *s, struct bridge_config *br, struct port_adds *adds)
@@ -317,6 +329,8 @@ static int flush_port_adds(struct switchd *s, struct bridge_config *br, struct p
         vlog_info("bridge %s: added interface %s on port %lld", br->name, iface->name,
                   (long long)iface->ofport);
         iface->attached_now = true;
+        if (i < r->n_statuses)
+            keep_status(iface, r->statuses[i]);
         apply_vlan(s, br, adds->ports[i], iface, NULL);   /* new: flowd's default VLANs */
     }
     if (reply)

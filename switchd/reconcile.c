@@ -153,10 +153,25 @@ static struct json *iface_status(const struct iface_config *iface,
  * status written. So one add-port asks flowd about one port, whatever the bridge's size. */
 static bool status_needed_now(const struct iface_config *iface)
 {
-    if (iface->error[0])
+    if (iface->error[0] || iface->fresh.known)
         return false;
     return iface->ofport != iface->recorded_ofport || iface->status_unwritten ||
            iface->attached_now;
+}
+
+/* What flowd said of a port it attached in this reconciliation, as FLOWD_PORT_STATUS says it. */
+static const Vsw__FlowdPortStatus *fresh_status(const struct iface_config *iface,
+                                                Vsw__FlowdPortStatus *st)
+{
+    vsw__flowd_port_status__init(st);
+    st->name = (char *)iface->name;
+    st->admin_up = iface->fresh.admin_up;
+    st->link_up = iface->fresh.link_up;
+    st->mac_in_use = (char *)iface->fresh.mac_in_use;
+    st->mtu = iface->fresh.mtu;
+    st->ifindex = iface->fresh.ifindex;
+    st->error = (char *)iface->fresh.error;
+    return st;
 }
 
 static void add_iface_status(struct json *ops, const struct iface_config *iface,
@@ -202,6 +217,9 @@ static void add_bridge_status(struct switchd *s, struct json *ops,
             const Vsw__FlowdPortStatus *st =
                 iface->error[0] ? NULL : find_status(read_all ? all : one, &all_by_name,
                                                      iface->name);
+            Vsw__FlowdPortStatus fresh;
+            if (!st && !iface->error[0] && iface->fresh.known)
+                st = fresh_status(iface, &fresh);
             add_iface_status(ops, iface, st, with_stats);
             if (one)
                 protobuf_c_message_free_unpacked(&one->base, NULL);
@@ -277,9 +295,12 @@ static int apply_growth(struct switchd *s, struct switch_config *config)
     bool applied = true;
     for (int b = 0; b < config->n_bridges; b++) {
         struct bridge_config *br = &config->bridges[b];
-        for (int p = 0; p < br->first_new_port; p++)
-            for (int i = 0; i < br->ports[p].n_ifaces; i++)
+        for (int p = 0; p < br->first_new_port; p++) {
+            for (int i = 0; i < br->ports[p].n_ifaces; i++) {
                 br->ports[p].ifaces[i].attached_now = false;
+                br->ports[p].ifaces[i].fresh.known = false;
+            }
+        }
         if (br->first_new_port == br->n_ports)
             continue;
         bridge_assign_ofports(br);

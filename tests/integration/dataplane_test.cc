@@ -483,6 +483,60 @@ TEST_F(Dataplane, PortStatusFlowDumpAndFlush)
     EXPECT_TRUE(Ping(a, "10.97.0.2"));
 }
 
+// A batch of ports answers with each added port's status (what FLOWD_PORT_STATUS says), so
+// switchd writes it back without asking again; a refused port gets its error and no status.
+TEST_F(Dataplane, PortAddBatchReplyCarriesEachPortsStatus)
+{
+    std::string ok = UniqueName("vbat"), dup = ok;
+    Vsw__FlowdPortAdd ports[2];
+    Vsw__FlowdPortAdd *list[2] = { &ports[0], &ports[1] };
+    for (int i = 0; i < 2; i++) {
+        vsw__flowd_port_add__init(&ports[i]);
+        ports[i].datapath = const_cast<char *>(dp_.c_str());
+        ports[i].name = const_cast<char *>(i ? dup.c_str() : ok.c_str());
+        ports[i].port_no = 40 + static_cast<uint32_t>(i);
+        ports[i].kind = VSW__FLOWD_PORT_KIND__FLOWD_PORT_INTERNAL;
+    }
+    Vsw__FlowdPortAddBatch req = VSW__FLOWD_PORT_ADD_BATCH__INIT;
+    req.n_ports = 2;
+    req.ports = list;
+    ProtobufCMessage *reply = nullptr;
+    ASSERT_EQ(flowd_->Call(VSW__FLOWD_TYPE__FLOWD_PORT_ADD_BATCH, req.base,
+                           &vsw__flowd_port_add_batch_reply__descriptor, &reply),
+              "");
+    auto *r = reinterpret_cast<Vsw__FlowdPortAddBatchReply *>(reply);
+    ASSERT_EQ(r->n_errors, 2u);
+    ASSERT_EQ(r->n_statuses, 2u);
+    EXPECT_STREQ(r->errors[0], "");
+    EXPECT_NE(std::string(r->errors[1]), "") << "the same name twice";
+    const Vsw__FlowdPortStatus *st = r->statuses[0];
+    EXPECT_STREQ(st->name, ok.c_str());
+    EXPECT_EQ(st->port_no, 40u);
+    EXPECT_EQ(st->mtu, 1500u);
+    EXPECT_EQ(strlen(st->mac_in_use), 17u);
+    EXPECT_EQ(static_cast<int>(st->ifindex), atoi(ReadFile("/sys/class/net/" + ok +
+                                                           "/ifindex").c_str()));
+    EXPECT_STREQ(r->statuses[1]->name, "");
+    // The same as a status request says.
+    Vsw__FlowdPortStatusRequest sreq = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
+    sreq.datapath = const_cast<char *>(dp_.c_str());
+    sreq.name = const_cast<char *>(ok.c_str());
+    ProtobufCMessage *sreply = nullptr;
+    ASSERT_EQ(flowd_->Call(VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, sreq.base,
+                           &vsw__flowd_port_status_reply__descriptor, &sreply),
+              "");
+    auto *sr = reinterpret_cast<Vsw__FlowdPortStatusReply *>(sreply);
+    ASSERT_EQ(sr->n_ports, 1u);
+    EXPECT_EQ(sr->ports[0]->admin_up, st->admin_up);
+    EXPECT_EQ(sr->ports[0]->link_up, st->link_up);
+    EXPECT_STREQ(sr->ports[0]->mac_in_use, st->mac_in_use);
+    EXPECT_EQ(sr->ports[0]->ifindex, st->ifindex);
+    EXPECT_STREQ(sr->ports[0]->error, st->error);
+    protobuf_c_message_free_unpacked(sreply, nullptr);
+    protobuf_c_message_free_unpacked(reply, nullptr);
+    EXPECT_EQ(flowd_->DelPort(dp_, ok), "");
+}
+
 TEST_F(Dataplane, FlowdStaysSandboxedWithPortsAndTaps)
 {
     Host a = AddHost(1, "");

@@ -99,8 +99,10 @@ dbd_pid() { [ "$1" = vsw ] && cat "$W/vsw/dbd.pid" || cat "$W/ovsdb-server.pid";
 switch_pids() { [ "$1" = vsw ] && cat "$W/vsw/switchd.pid" "$W/vsw/flowd.pid" || cat "$W/ovs-vswitchd.pid"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 n_devices() { ip -n "${NS[$1]}" -o link | wc -l; }
-now_us() { echo "${EPOCHREALTIME/./}"; }
-ms_since() { echo $(( ($(now_us) - $1) / 1000 )); }
+# Timestamps are read in this shell: a $(...) around them would fork a subshell inside the
+# measured interval, adding a fork and an exit to every figure.
+now_us() { NOW=${EPOCHREALTIME/./}; }
+ms_since() { now_us; ELAPSED=$(( (NOW - $1) / 1000 )); }
 
 # Waits until the switch has applied everything committed so far: a waiting no-op change.
 SYNC=0
@@ -113,9 +115,9 @@ add_ports_each() {
     : >"$W/$sw.$fig"
     for i in $(seq 1 $N_EACH); do
         p=$prefix$i
-        t0=$(now_us)
+        now_us; t0=$NOW
         cli "$sw" "$@" add-port "$br" "$p" -- set Interface "$p" type=internal
-        t1=$(now_us)
+        now_us; t1=$NOW
         echo "$(( t1 - t0 ))" >>"$W/$sw.$fig"
     done
     # mean, first N_EDGE, last N_EDGE, in ms
@@ -131,8 +133,8 @@ round() {
     local sw=$1 br=$2 r=$3 t0
     add_ports_each "$sw" "add_port_wait_$r" "$br" "${r}w"
     add_ports_each "$sw" "add_port_nowait_$r" "$br" "${r}n" --no-wait
-    t0=$(now_us); sync_switch "$sw"
-    echo "$sw catch_up_after_nowait_$r $(ms_since "$t0") ms (the switch applying the backlog)"
+    now_us; t0=$NOW; sync_switch "$sw"; ms_since "$t0"
+    echo "$sw catch_up_after_nowait_$r $ELAPSED ms (the switch applying the backlog)"
 }
 
 bulk_args() {  # $1 command (add-port/del-port), $2 bridge, $3 prefix, $4 count, $5 extra per port
@@ -151,13 +153,13 @@ run_switch() {
     cli "$sw" add-br br0 -- set Bridge br0 datapath_type=netdev
     # (a), first round: a database holding only br0
     round "$sw" br0 r1
-    t0=$(now_us); cli "$sw" del-br br0
-    echo "$sw del_br_with_$((2 * N_EACH))_ports $(ms_since "$t0") ms"
+    now_us; t0=$NOW; cli "$sw" del-br br0; ms_since "$t0"
+    echo "$sw del_br_with_$((2 * N_EACH))_ports $ELAPSED ms"
 
     # (b) 1000 ports in one transaction, waiting for the switch
     cli "$sw" add-br br1 -- set Bridge br1 datapath_type=netdev
     bulk_args add-port br1 b $N_BULK type=internal
-    t0=$(now_us); cli "$sw" "${BULK[@]}"; FIG[$sw.bulk_add]=$(ms_since "$t0")
+    now_us; t0=$NOW; cli "$sw" "${BULK[@]}"; ms_since "$t0"; FIG[$sw.bulk_add]=$ELAPSED
     echo "$sw add_${N_BULK}_ports_one_txn ${FIG[$sw.bulk_add]} ms"
     echo "$sw devices_in_namespace $(n_devices "$sw") (ports became devices)"
 
@@ -175,7 +177,7 @@ run_switch() {
     bulk_args del-port br1 r2n $N_EACH; cli "$sw" "${BULK[@]}"
 
     # (c) delete the bridge holding 1000 ports, waiting for the switch
-    t0=$(now_us); cli "$sw" del-br br1; FIG[$sw.del_br]=$(ms_since "$t0")
+    now_us; t0=$NOW; cli "$sw" del-br br1; ms_since "$t0"; FIG[$sw.del_br]=$ELAPSED
     echo "$sw del_br_with_${N_BULK}_ports ${FIG[$sw.del_br]} ms"
     echo "$sw devices_in_namespace $(n_devices "$sw") after del-br"
 }

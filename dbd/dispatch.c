@@ -6,10 +6,15 @@
 #include "dbd/dbd.h"
 #include "lib/log.h"
 
-static void publish_update(struct dbd *dbd, char *record)
+/* Publishes a commit as soon as it is written, before it is durable: subscribers (switchd)
+ * start applying it during the fsync instead of after it. The client's reply still waits for
+ * the fsync. Should dbd die before the fsync completes, the change may be lost, but nobody was
+ * told it was committed, and every subscriber resyncs with the restarted dbd (a new epoch). */
+static void publish_update(void *arg, const char *record)
 {
+    struct dbd *dbd = arg;
     Vsw__DbdUpdate update = VSW__DBD_UPDATE__INIT;
-    update.record_json = record;
+    update.record_json = (char *)record;
     /* A subscriber that misses it (queue full, not yet connected) sees the gap in seq and
      * resyncs with DBD_MONITOR; dbd never waits for anyone. */
     if (ipc_publish(&dbd->events, VSW__DBD_TYPE__DBD_UPDATE, &update.base) < 0)
@@ -30,7 +35,8 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
     }
     char *result = NULL, *record = NULL;
     enum store_result outcome = store_transact(&dbd->store, req->params_json,
-                                               strlen(req->params_json), &result, &record);
+                                               strlen(req->params_json), &result, &record,
+                                               publish_update, dbd);
     if (outcome == STORE_FAILED) {
         /* Memory is ahead of the disk: answering would acknowledge what may be lost. Exit, and
          * the restart replays exactly what is durable. */
@@ -47,9 +53,8 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
     Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
     out.result_json = result;
     if (outcome == STORE_COMMITTED) {
-        publish_update(dbd, record);
         out.committed = true;
-        out.seq = dbd->events.seq;
+        out.seq = dbd->events.seq;   /* that of the update publish_update() sent */
     }
     ipc_reply_message(reply, &out.base);
     free(result);

@@ -281,7 +281,7 @@ void journal_close(struct journal *j)
     free(j);
 }
 
-int journal_append(struct journal *j, enum journal_kind kind, const char *payload, size_t len)
+int journal_write(struct journal *j, enum journal_kind kind, const char *payload, size_t len)
 {
     if (j->broken) {
         vlog_err("journal: %s is in an unknown state after a failed write; restart dbd",
@@ -293,13 +293,32 @@ int journal_append(struct journal *j, enum journal_kind kind, const char *payloa
                  JOURNAL_MAX_RECORD);
         return -1;
     }
-    if (write_record(j->fd, kind, payload, len, &j->size) < 0 || fdatasync(j->fd) < 0) {
+    if (write_record(j->fd, kind, payload, len, &j->size) < 0) {
         vlog_err("journal: cannot append to %s: %s", j->path, strerror(errno));
         j->broken = true;
         return -1;
     }
     j->appends++;
     return 0;
+}
+
+int journal_sync(struct journal *j)
+{
+    if (j->broken)
+        return -1;
+    if (fdatasync(j->fd) < 0) {
+        vlog_err("journal: cannot make %s durable: %s", j->path, strerror(errno));
+        j->broken = true;
+        return -1;
+    }
+    return 0;
+}
+
+int journal_append(struct journal *j, enum journal_kind kind, const char *payload, size_t len)
+{
+    if (journal_write(j, kind, payload, len) < 0)
+        return -1;
+    return journal_sync(j);
 }
 
 static int fsync_directory(const char *path)

@@ -3,8 +3,8 @@
  * Each record is a header line and a payload:
  *     VSWDB <kind> <payload length> <crc32 of payload, 8 hex digits>\n<payload>\n
  * The first record is the schema, then optionally a snapshot of the whole database, then one
- * record per committed transaction. A record is durable once journal_append() returns (written
- * with one writev, then fdatasync). A torn or corrupt tail — a crash mid-append, a damaged
+ * record per committed transaction. A record is durable once journal_append() (or
+ * journal_sync() after journal_write()) returns: written with one writev, then fdatasync. A torn or corrupt tail — a crash mid-append, a damaged
  * disk block — is detected on open: everything before it is kept, the damaged bytes are saved
  * beside the file for inspection and cut off. Compaction rewrites the file as schema + snapshot
  * into a temporary file, fsyncs it and renames it over the old one, so a crash at any moment
@@ -40,6 +40,11 @@ void journal_close(struct journal *journal);
  * journal refuses further appends, since the file's tail is unknown. */
 int journal_append(struct journal *journal, enum journal_kind kind, const char *payload,
                    size_t len);
+/* The two halves of journal_append(), for a caller with something to do in between: the
+ * record is durable only once journal_sync() returned 0. Same failure rules. */
+int journal_write(struct journal *journal, enum journal_kind kind, const char *payload,
+                  size_t len);
+int journal_sync(struct journal *journal);
 
 struct journal_record {
     enum journal_kind kind;

@@ -132,7 +132,7 @@ void store_close(struct store *s)
 }
 
 enum store_result store_transact(struct store *s, const char *params, size_t len, char **reply,
-                                 char **record)
+                                 char **record, store_written_fn *written, void *arg)
 {
     *record = NULL;
     char *commit = NULL;
@@ -140,9 +140,15 @@ enum store_result store_transact(struct store *s, const char *params, size_t len
         free(commit);
         return STORE_UNCHANGED;
     }
-    if (journal_append(s->journal, JOURNAL_TXN, commit, strlen(commit)) < 0) {
+    if (journal_write(s->journal, JOURNAL_TXN, commit, strlen(commit)) < 0) {
         /* The change is in memory only. Acknowledging it could lose it; undoing it is not
          * possible. The caller exits, and the restart replays what is durable. */
+        free(commit);
+        return STORE_FAILED;
+    }
+    if (written)
+        written(arg, commit);
+    if (journal_sync(s->journal) < 0) {
         free(commit);
         return STORE_FAILED;
     }

@@ -40,10 +40,16 @@ enum store_result {
     STORE_FAILED,       /* changed in memory but could not be made durable: dbd must exit */
 };
 
+/* Called with a committed transaction's change record once it is written to the journal, and
+ * before it is made durable. */
+typedef void store_written_fn(void *arg, const char *record);
+
 /* Runs an RFC 7047 transaction. *reply is always set (malloc'd JSON); *record, when
- * committed, is the change record (malloc'd) to publish. */
+ * committed, is the change record (malloc'd). `written` (may be NULL) is called between the
+ * write and the fsync; STORE_COMMITTED is returned only after the fsync. */
 enum store_result store_transact(struct store *store, const char *params, size_t len,
-                                 char **reply, char **record);
+                                 char **reply, char **record, store_written_fn *written,
+                                 void *arg);
 
 /* Compacts the journal if it has grown enough (or must be). Returns 0, or -1 (logged). */
 int store_maybe_compact(struct store *store);

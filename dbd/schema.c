@@ -686,7 +686,7 @@ struct db_schema *db_schema_parse(const char *text, size_t len, char **error)
 
 void db_schema_free(struct db_schema *schema)
 {
-    if (!schema)
+    if (!schema || schema->is_static)
         return;
     for (size_t i = 0; i < schema->n_tables; i++)
         table_destroy(&schema->tables[i]);

@@ -64,6 +64,7 @@ struct db_schema {
     char *source;                    /* the text it was parsed from */
     size_t source_len;
     char *json_text;                 /* compact JSON: made from `source` when first asked for */
+    bool is_static;                  /* compiled in (dbd/schema_c.c): db_schema_free() leaves it */
 };
 
 /* Parses and validates a schema from JSON text. Returns the schema (free with

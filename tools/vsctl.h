@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct db_schema;
+
 /* Exit codes, as the issue fixes them (ovs-vsctl differs: see docs/cli.md). */
 #define VSCTL_EXIT_OK 0
 #define VSCTL_EXIT_FAILED 1   /* not found, condition false, the request failed */
@@ -24,9 +26,10 @@ struct vsctl_backend {
      * Returns 0, -1 with *error, or VSCTL_SCHEMA_CHANGED: the schema get_schema() gave is not
      * the database's, nothing was run, and get_schema() now gives the database's. */
     int (*transact)(void *aux, const char *params, char **result, char **error);
-    /* The database schema as JSON text (malloc'd). *assumed: it is the client's own copy,
-     * which transact() may yet refute with VSCTL_SCHEMA_CHANGED. */
-    int (*get_schema)(void *aux, char **schema, bool *assumed, char **error);
+    /* The database schema, parsed; it belongs to the backend and lives as long as it does.
+     * *assumed: it is the client's own copy, which transact() may yet refute with
+     * VSCTL_SCHEMA_CHANGED. */
+    int (*get_schema)(void *aux, const struct db_schema **schema, bool *assumed, char **error);
     /* Milliseconds on a monotonic clock, and a wait of at most `ms` for the root row's cur_cfg
      * to reach `cfg`: true as soon as the backend saw it did (the IPC backend follows
      * vsw-dbd's updates), false when `ms` passed or the backend cannot tell, after which the

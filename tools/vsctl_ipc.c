@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "dbd/builtin_schema.h"
+#include "dbd/compiled_schema.h"
 #include "lib/json.h"
 #include "proto/dbd.pb-c.h"
 
@@ -195,15 +195,15 @@ static int ipc_transact(void *aux, const char *params, char **result, char **err
     return 0;
 }
 
-static int ipc_get_schema(void *aux, char **schema, bool *assumed, char **error)
+static int ipc_get_schema(void *aux, const struct db_schema **schema, bool *assumed,
+                          char **error)
 {
     struct vsctl_ipc *ipc = aux;
     *assumed = !ipc->server_schema;
     if (*assumed) {
-        *schema = strdup(dbd_builtin_schema);
-        if (!*schema)
-            abort();
-        db_schema_digest(*schema, strlen(*schema), ipc->schema_digest);
+        *schema = dbd_compiled_schema();
+        snprintf(ipc->schema_digest, sizeof ipc->schema_digest, "%s",
+                 dbd_compiled_schema_digest);
         return 0;
     }
     Vsw__GetSchemaRequest request = VSW__GET_SCHEMA_REQUEST__INIT;
@@ -212,11 +212,19 @@ static int ipc_get_schema(void *aux, char **schema, bool *assumed, char **error)
              &vsw__get_schema_reply__descriptor, &reply, error) < 0)
         return -1;
     const Vsw__GetSchemaReply *r = (const Vsw__GetSchemaReply *)reply;
-    *schema = strdup(r->schema_json);
+    char *parse_error = NULL;
+    struct db_schema *fetched = db_schema_parse(r->schema_json, strlen(r->schema_json),
+                                                &parse_error);
     snprintf(ipc->schema_digest, sizeof ipc->schema_digest, "%s", r->digest);
     protobuf_c_message_free_unpacked(reply, NULL);
-    if (!*schema)
-        abort();
+    if (!fetched) {
+        *error = xasprintf_or_abort("vsw-dbd's schema does not parse: %s%s", parse_error, "");
+        free(parse_error);
+        return -1;
+    }
+    db_schema_free(ipc->fetched_schema);
+    ipc->fetched_schema = fetched;
+    *schema = fetched;
     return 0;
 }
 

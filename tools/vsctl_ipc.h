@@ -30,6 +30,7 @@ struct vsctl_ipc {
      * built with the wrong one. */
     bool server_schema;
     char schema_digest[DB_SCHEMA_DIGEST_SIZE];
+    struct db_schema *fetched_schema;   /* vsw-dbd's, once asked for */
 };
 
 /* Prepares `ipc` and fills `backend` to use it; connects on first use. `follow_updates`: the

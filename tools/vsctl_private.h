@@ -442,7 +442,7 @@ enum vsctl_status vsctl_wait_for_cfg(struct vsctl_ctx *ctx, int64_t next_cfg);
 struct vsctl_ctx {
     const struct vsctl_options *options;
     const struct vsctl_backend *backend;
-    struct db_schema *schema;
+    const struct db_schema *schema;   /* the backend's */
     struct vsctl_command *commands;
     size_t n_commands;
     char *comment;                  /* the command line, for the transaction's comment */

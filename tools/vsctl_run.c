@@ -350,16 +350,10 @@ static int run_attempts(struct vsctl_ctx *ctx, FILE *out)
 
 static int load_schema(struct vsctl_ctx *ctx)
 {
-    char *text = NULL, *error = NULL;
-    if (ctx->backend->get_schema(ctx->backend->aux, &text, &ctx->schema_assumed, &error) < 0) {
+    char *error = NULL;
+    if (ctx->backend->get_schema(ctx->backend->aux, &ctx->schema, &ctx->schema_assumed,
+                                 &error) < 0) {
         vsctl_fail(ctx, VSCTL_EXIT_FAILED, "%s", error ? error : "cannot get the schema");
-        free(error);
-        return -1;
-    }
-    ctx->schema = db_schema_parse(text, strlen(text), &error);
-    free(text);
-    if (!ctx->schema) {
-        vsctl_fail(ctx, VSCTL_EXIT_FAILED, "vsw-dbd's schema does not parse: %s", error);
         free(error);
         return -1;
     }
@@ -387,7 +381,6 @@ static void ctx_destroy(struct vsctl_ctx *ctx)
     }
     free(ctx->commands);
     symtab_destroy(&ctx->symtab);
-    db_schema_free(ctx->schema);
     free(ctx->comment);
     free(ctx->error);
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 extern "C" {
+#include "dbd/compiled_schema.h"
 #include "dbd/datum.h"
 #include "dbd/schema.h"
 #include "lib/json.h"
@@ -468,3 +469,89 @@ TEST(Datum, SetOperations)
 }
 
 }  // namespace
+
+namespace {
+
+void ExpectSameBase(const db_base_type &a, const db_base_type &b)
+{
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.min_integer, b.min_integer);
+    EXPECT_EQ(a.max_integer, b.max_integer);
+    EXPECT_EQ(a.min_real, b.min_real);
+    EXPECT_EQ(a.max_real, b.max_real);
+    EXPECT_EQ(a.min_length, b.min_length);
+    EXPECT_EQ(a.max_length, b.max_length);
+    EXPECT_EQ(a.ref_type, b.ref_type);
+    EXPECT_EQ(a.ref_table_name == nullptr, b.ref_table_name == nullptr);
+    if (a.ref_table_name && b.ref_table_name)
+        EXPECT_STREQ(a.ref_table_name, b.ref_table_name);
+    EXPECT_EQ(a.ref_table == nullptr, b.ref_table == nullptr);
+    if (a.ref_table && b.ref_table)
+        EXPECT_EQ(a.ref_table->index, b.ref_table->index);
+    ASSERT_EQ(a.enum_values == nullptr, b.enum_values == nullptr);
+    if (a.enum_values) {
+        db_type set = {};
+        set.key = a;
+        set.key.enum_values = nullptr;
+        set.value.type = DB_TYPE_VOID;
+        set.n_min = 0;
+        set.n_max = DB_UNLIMITED;
+        EXPECT_TRUE(db_datum_equals(a.enum_values, b.enum_values, &set));
+    }
+}
+
+}  // namespace
+
+// The schema compiled into the CLI is, field by field, what parsing the built-in text gives.
+TEST(CompiledSchema, IsTheParsedBuiltInSchema)
+{
+    char *error = nullptr;
+    SchemaPtr parsed(db_schema_parse(dbd_builtin_schema, strlen(dbd_builtin_schema), &error));
+    ASSERT_TRUE(parsed) << error;
+    const db_schema *compiled = dbd_compiled_schema();
+    EXPECT_STREQ(compiled->name, parsed->name);
+    EXPECT_STREQ(compiled->version, parsed->version);
+    EXPECT_TRUE(compiled->is_static);
+    ASSERT_EQ(compiled->n_tables, parsed->n_tables);
+    for (size_t t = 0; t < parsed->n_tables; t++) {
+        const db_table_schema &a = compiled->tables[t], &b = parsed->tables[t];
+        SCOPED_TRACE(b.name);
+        EXPECT_STREQ(a.name, b.name);
+        EXPECT_EQ(a.index, b.index);
+        EXPECT_EQ(a.schema, compiled);
+        EXPECT_EQ(a.is_root, b.is_root);
+        EXPECT_EQ(a.max_rows, b.max_rows);
+        ASSERT_EQ(a.n_columns, b.n_columns);
+        for (size_t c = 0; c < b.n_columns; c++) {
+            SCOPED_TRACE(b.columns[c].name);
+            EXPECT_STREQ(a.columns[c].name, b.columns[c].name);
+            EXPECT_EQ(a.columns[c].index, b.columns[c].index);
+            EXPECT_EQ(a.columns[c].is_mutable, b.columns[c].is_mutable);
+            EXPECT_EQ(a.columns[c].is_ephemeral, b.columns[c].is_ephemeral);
+            EXPECT_EQ(a.columns[c].table, &a);
+            EXPECT_EQ(a.columns[c].type.n_min, b.columns[c].type.n_min);
+            EXPECT_EQ(a.columns[c].type.n_max, b.columns[c].type.n_max);
+            ExpectSameBase(a.columns[c].type.key, b.columns[c].type.key);
+            ExpectSameBase(a.columns[c].type.value, b.columns[c].type.value);
+        }
+        ASSERT_EQ(a.n_indexes, b.n_indexes);
+        for (size_t i = 0; i < b.n_indexes; i++) {
+            ASSERT_EQ(a.indexes[i].n_columns, b.indexes[i].n_columns);
+            for (size_t k = 0; k < b.indexes[i].n_columns; k++) {
+                EXPECT_EQ(a.indexes[i].columns[k]->index, b.indexes[i].columns[k]->index);
+                EXPECT_EQ(a.indexes[i].columns[k]->table, &a);
+            }
+        }
+        ASSERT_EQ(a.n_ref_columns, b.n_ref_columns);
+        for (size_t i = 0; i < b.n_ref_columns; i++)
+            EXPECT_EQ(a.ref_columns[i], b.ref_columns[i]);
+    }
+    // Lookups work on it, and it writes out as the parsed one does.
+    EXPECT_NE(db_table_schema_column(db_schema_table(compiled, "Bridge"), "ports"), nullptr);
+    EXPECT_STREQ(db_schema_json(compiled), db_schema_json(parsed.get()));
+    char digest[DB_SCHEMA_DIGEST_SIZE];
+    db_schema_digest(dbd_builtin_schema, strlen(dbd_builtin_schema), digest);
+    EXPECT_STREQ(dbd_compiled_schema_digest, digest);
+    db_schema_free(const_cast<db_schema *>(compiled));   // a no-op: it is static
+    EXPECT_STREQ(dbd_compiled_schema()->name, "Open_vSwitch");
+}

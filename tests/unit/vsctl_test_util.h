@@ -55,6 +55,7 @@ class MemoryDb {
     {
         db_destroy(db_);
         db_schema_free(schema_);
+        db_schema_free(assumed_);
     }
     MemoryDb(const MemoryDb &) = delete;
     MemoryDb &operator=(const MemoryDb &) = delete;
@@ -153,16 +154,21 @@ class MemoryDb {
         self->MaybeApply();
         return 0;
     }
-    static int SchemaCb(void *aux, char **schema, bool *assumed, char **error)
+    static int SchemaCb(void *aux, const db_schema **schema, bool *assumed, char **error)
     {
         MemoryDb *self = static_cast<MemoryDb *>(aux);
-        (void)error;
         self->schema_fetches++;
         self->serving_assumed_ = !self->assumed_schema.empty() && self->schema_fetches == 1;
         *assumed = self->serving_assumed_;
-        *schema = strdup((self->serving_assumed_ ? self->assumed_schema : self->schema_text_)
-                             .c_str());
-        return 0;
+        if (!self->serving_assumed_) {
+            *schema = self->schema_;
+            return 0;
+        }
+        db_schema_free(self->assumed_);
+        self->assumed_ = db_schema_parse(self->assumed_schema.data(),
+                                         self->assumed_schema.size(), error);
+        *schema = self->assumed_;
+        return self->assumed_ ? 0 : -1;
     }
     static uint64_t NowCb(void *aux) { return static_cast<MemoryDb *>(aux)->now_ms; }
     static bool WaitCfgCb(void *aux, int64_t cfg, unsigned int ms)
@@ -206,6 +212,7 @@ class MemoryDb {
 
     std::string schema_text_;
     bool serving_assumed_ = false;
+    db_schema *assumed_ = nullptr;
     db_schema *schema_ = nullptr;
     db *db_ = nullptr;
     std::vector<std::string> requests_;

@@ -258,6 +258,21 @@ static struct bridge_config *bridge_by_uuid(struct switch_config *config, const 
     return NULL;
 }
 
+/* Up to this many interfaces whose status switchd wrote are looked up by a scan from the
+ * newest ports back (they are usually the ports the last growth added), beyond it by an index
+ * of all. */
+#define STATUS_SCAN_MAX 8
+
+static struct iface_config *recent_iface_by_uuid(struct switch_config *config, const char *uuid)
+{
+    for (int b = 0; b < config->n_bridges; b++)
+        for (int p = config->bridges[b].n_ports - 1; p >= 0; p--)
+            for (int i = 0; i < config->bridges[b].ports[p].n_ifaces; i++)
+                if (strcmp(config->bridges[b].ports[p].ifaces[i].uuid, uuid) == 0)
+                    return &config->bridges[b].ports[p].ifaces[i];
+    return NULL;
+}
+
 static void index_ifaces_by_uuid(struct name_index *idx, struct switch_config *config)
 {
     name_index_init(idx);
@@ -355,19 +370,23 @@ int switch_config_grow(struct switch_config *config, const struct idl *idl)
     if (n_status) {
         const struct json *rows = idl_table(idl, "Interface");
         struct name_index ifaces;
-        index_ifaces_by_uuid(&ifaces, config);
+        name_index_init(&ifaces);
+        if (n_status > STATUS_SCAN_MAX)
+            index_ifaces_by_uuid(&ifaces, config);
         for (size_t i = 0; i < json_object_size(changes); i++) {
             const struct json *change = json_object_value_at(changes, i);
             if (!change_is(change, "table", "Interface") || !change_is(change, "kind", "modify"))
                 continue;
             const char *uuid = json_object_key_at(changes, i);
             const struct name_entry *e = name_index_find(&ifaces, uuid);
+            struct iface_config *iface = e ? (struct iface_config *)e->item
+                                           : recent_iface_by_uuid(config, uuid);
             const struct json *row = json_object_get(rows, uuid);
-            if (!e || !row) {
+            if (!iface || !row) {
                 name_index_destroy(&ifaces);
                 return -1;
             }
-            refresh_iface((struct iface_config *)e->item, row);
+            refresh_iface(iface, row);
         }
         name_index_destroy(&ifaces);
     }

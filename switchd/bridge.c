@@ -416,6 +416,7 @@ void switch_config_free(struct switch_config *config)
             free(br->ports[p].ifaces);
         }
         free(br->ports);
+        free(br->used);
     }
     free(config->bridges);
     memset(config, 0, sizeof *config);
@@ -441,19 +442,18 @@ static bool ofport_valid(int64_t n)
     return n >= 1 && n <= OFPORT_MAX;
 }
 
-void bridge_assign_ofports(struct bridge_config *br)
+/* Numbers the interfaces of ports [first, n_ports), given the numbers `used` already. */
+static void number_ifaces(struct bridge_config *br, struct ofport_set *used, int first)
 {
-    struct ofport_set used;
-    memset(&used, 0, sizeof used);
     /* First pass: the local port, and numbers already recorded (they must stay stable). */
-    for (int p = 0; p < br->n_ports; p++) {
+    for (int p = first; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++) {
             struct iface_config *iface = &br->ports[p].ifaces[i];
             if (strcmp(iface->name, br->name) == 0) {
                 iface->ofport = OFPORT_LOCAL;
-            } else if (ofport_valid(iface->ofport) && !ofport_taken(&used, iface->ofport) &&
+            } else if (ofport_valid(iface->ofport) && !ofport_taken(used, iface->ofport) &&
                        (!iface->ofport_request || iface->ofport_request == iface->ofport)) {
-                ofport_take(&used, iface->ofport);
+                ofport_take(used, iface->ofport);
             } else {
                 iface->ofport = 0;
             }
@@ -462,20 +462,20 @@ void bridge_assign_ofports(struct bridge_config *br)
     /* Second pass: requests, then the lowest free numbers. */
     int64_t next_free = 1;
     for (int pass = 0; pass < 2; pass++) {
-        for (int p = 0; p < br->n_ports; p++) {
+        for (int p = first; p < br->n_ports; p++) {
             for (int i = 0; i < br->ports[p].n_ifaces; i++) {
                 struct iface_config *iface = &br->ports[p].ifaces[i];
                 if (iface->ofport)
                     continue;
                 if (pass == 0) {
                     if (ofport_valid(iface->ofport_request) &&
-                        !ofport_taken(&used, iface->ofport_request)) {
+                        !ofport_taken(used, iface->ofport_request)) {
                         iface->ofport = iface->ofport_request;
-                        ofport_take(&used, iface->ofport);
+                        ofport_take(used, iface->ofport);
                     }
                     continue;
                 }
-                while (next_free <= OFPORT_MAX && ofport_taken(&used, next_free))
+                while (next_free <= OFPORT_MAX && ofport_taken(used, next_free))
                     next_free++;
                 if (next_free > OFPORT_MAX) {
                     vlog_warn("bridge %s: no OpenFlow port number left for %s", br->name,
@@ -483,8 +483,27 @@ void bridge_assign_ofports(struct bridge_config *br)
                     continue;
                 }
                 iface->ofport = next_free;
-                ofport_take(&used, next_free);
+                ofport_take(used, next_free);
             }
         }
     }
+}
+
+void bridge_assign_ofports(struct bridge_config *br)
+{
+    if (!br->used && !(br->used = malloc(sizeof *br->used))) {
+        vlog_err("bridge %s: out of memory numbering its ports", br->name);
+        return;
+    }
+    memset(br->used, 0, sizeof *br->used);
+    number_ifaces(br, br->used, 0);
+}
+
+void bridge_assign_new_ofports(struct bridge_config *br)
+{
+    if (!br->used) {
+        bridge_assign_ofports(br);
+        return;
+    }
+    number_ifaces(br, br->used, br->first_new_port);
 }

@@ -70,6 +70,7 @@ struct bridge_config {
     int n_ports;
     struct port_config *ports;
     int first_new_port;           /* switch_config_grow(): ports from here on are new */
+    struct ofport_set *used;      /* the numbers bridge_assign_ofports() gave (malloc'd) */
 };
 
 /* The whole desired configuration at one database state. */
@@ -82,6 +83,7 @@ struct switch_config {
 };
 
 struct idl;
+struct ofport_set;
 
 /* Reads the desired configuration from the replica. Rows referenced but missing from the
  * replica are skipped; fake (VLAN) bridges are ports of their parent, not bridges of their own.
@@ -105,5 +107,8 @@ int switch_config_grow(struct switch_config *config, const struct idl *idl);
  * OFPORT_LOCAL; others keep the number the database records, else get their ofport_request if
  * free, else the lowest free number. */
 void bridge_assign_ofports(struct bridge_config *bridge);
+/* The same for the ports from first_new_port on, the others keeping theirs: what
+ * bridge_assign_ofports() would give them, without going over the bridge's other ports. */
+void bridge_assign_new_ofports(struct bridge_config *bridge);
 
 #endif

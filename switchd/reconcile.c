@@ -186,29 +186,30 @@ static void add_iface_status(struct json *ops, const struct iface_config *iface,
         json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
 }
 
-static int count_status_needed(const struct bridge_config *br)
+static int count_status_needed(const struct bridge_config *br, int first)
 {
     int n = 0;
-    for (int p = 0; p < br->n_ports; p++) {
+    for (int p = first; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++)
             n += status_needed_now(&br->ports[p].ifaces[i]);
     }
     return n;
 }
 
+/* The status of ports [first, n_ports) of `br`. */
 static void add_bridge_status(struct switchd *s, struct json *ops,
-                              const struct bridge_config *br, bool with_stats)
+                              const struct bridge_config *br, int first, bool with_stats)
 {
     /* The periodic round, and a change of many ports at once, read every port in one
      * request; otherwise only the ports that need it are read, one request each. */
-    bool read_all = with_stats || count_status_needed(br) > STATUS_ONE_BY_ONE_MAX;
+    bool read_all = with_stats || count_status_needed(br, first) > STATUS_ONE_BY_ONE_MAX;
     Vsw__FlowdPortStatusReply *all = read_all ? datapath_port_status(s, br->name, "") : NULL;
     struct name_index all_by_name;
     name_index_init(&all_by_name);
     for (size_t i = 0; all && i < all->n_ports; i++)
         name_index_add(&all_by_name, all->ports[i]->name, all->ports[i], NULL);
     name_index_build(&all_by_name);
-    for (int p = 0; p < br->n_ports; p++) {
+    for (int p = first; p < br->n_ports; p++) {
         for (int i = 0; i < br->ports[p].n_ifaces; i++) {
             const struct iface_config *iface = &br->ports[p].ifaces[i];
             Vsw__FlowdPortStatusReply *one = NULL;
@@ -242,12 +243,16 @@ static struct json *set_cur_cfg(int64_t value)
     return op;
 }
 
+/* Writes the status of every interface, or (`new_only`) of the ports each bridge gained from
+ * first_new_port on, and cur_cfg if `applied`. */
 static int write_status(struct switchd *s, const struct switch_config *config, bool applied,
-                        bool with_stats)
+                        bool with_stats, bool new_only)
 {
     struct json *params = json_array_append(json_array_new(), json_string_new("Open_vSwitch"));
-    for (int b = 0; b < config->n_bridges; b++)
-        add_bridge_status(s, params, &config->bridges[b], with_stats);
+    for (int b = 0; b < config->n_bridges; b++) {
+        const struct bridge_config *br = &config->bridges[b];
+        add_bridge_status(s, params, br, new_only ? br->first_new_port : 0, with_stats);
+    }
     if (applied && config->cur_cfg != config->next_cfg)
         json_array_append(params, set_cur_cfg(config->next_cfg));
     if (json_array_size(params) == 1) {
@@ -264,6 +269,18 @@ static int write_status(struct switchd *s, const struct switch_config *config, b
     return rc;
 }
 
+/* What a reconciliation noted of the ports it attached (from `first` on) served its status
+ * write; the next one starts without it. */
+static void forget_attachments(struct bridge_config *br, int first)
+{
+    for (int p = first; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++) {
+            br->ports[p].ifaces[i].attached_now = false;
+            br->ports[p].ifaces[i].fresh.known = false;
+        }
+    }
+}
+
 /* Brings flowd to `config` and writes the status back. Returns 0, or -1 to retry. */
 static int apply_config(struct switchd *s, struct switch_config *config)
 {
@@ -271,20 +288,25 @@ static int apply_config(struct switchd *s, struct switch_config *config)
         bridge_assign_ofports(&config->bridges[b]);
     bool applied = datapath_apply(s, config) == 0;
     bool with_stats = s->stats_due;
-    int rc = write_status(s, config, applied, with_stats);
+    int rc = write_status(s, config, applied, with_stats, false);
+    for (int b = 0; b < config->n_bridges; b++)
+        forget_attachments(&config->bridges[b], 0);
     if (rc == 0 && with_stats)
         s->stats_due = false;
     s->reconciliations++;
     return applied && rc == 0 ? 0 : -1;
 }
 
-static bool any_error(const struct switch_config *config)
+/* Whether an interface is in error, among all or (`new_only`) the ports added last. */
+static bool any_error(const struct switch_config *config, bool new_only)
 {
-    for (int b = 0; b < config->n_bridges; b++)
-        for (int p = 0; p < config->bridges[b].n_ports; p++)
-            for (int i = 0; i < config->bridges[b].ports[p].n_ifaces; i++)
-                if (config->bridges[b].ports[p].ifaces[i].error[0])
+    for (int b = 0; b < config->n_bridges; b++) {
+        const struct bridge_config *br = &config->bridges[b];
+        for (int p = new_only ? br->first_new_port : 0; p < br->n_ports; p++)
+            for (int i = 0; i < br->ports[p].n_ifaces; i++)
+                if (br->ports[p].ifaces[i].error[0])
                     return true;
+    }
     return false;
 }
 
@@ -295,22 +317,19 @@ static int apply_growth(struct switchd *s, struct switch_config *config)
     bool applied = true;
     for (int b = 0; b < config->n_bridges; b++) {
         struct bridge_config *br = &config->bridges[b];
-        for (int p = 0; p < br->first_new_port; p++) {
-            for (int i = 0; i < br->ports[p].n_ifaces; i++) {
-                br->ports[p].ifaces[i].attached_now = false;
-                br->ports[p].ifaces[i].fresh.known = false;
-            }
-        }
         if (br->first_new_port == br->n_ports)
             continue;
-        bridge_assign_ofports(br);
+        bridge_assign_new_ofports(br);
         if (datapath_add_new_ports(s, br) < 0)
             applied = false;
     }
-    int rc = write_status(s, config, applied, false);
+    /* The other ports' status is as written before: only the new ones' is. */
+    int rc = write_status(s, config, applied, false, true);
     s->reconciliations++;
     s->growths++;
-    s->flowd_matches_previous = applied && rc == 0 && !any_error(config);
+    s->flowd_matches_previous = applied && rc == 0 && !any_error(config, true);
+    for (int b = 0; b < config->n_bridges; b++)
+        forget_attachments(&config->bridges[b], config->bridges[b].first_new_port);
     return applied && rc == 0 ? 0 : -1;
 }
 
@@ -336,7 +355,7 @@ int reconcile_run(struct switchd *s)
     idl_forget_changes(&s->idl);
     /* Without the root row, `vsw init` has not run yet: nothing to apply. */
     int rc = config.has_root ? apply_config(s, &config) : 0;
-    s->flowd_matches_previous = rc == 0 && config.has_root && !any_error(&config);
+    s->flowd_matches_previous = rc == 0 && config.has_root && !any_error(&config, false);
     /* Kept for the next reading, which copies what is unchanged (copy_port() undoes what
      * numbering and errors changed since). */
     switch_config_free(s->previous);

@@ -349,15 +349,20 @@ static int append_ports(struct bridge_config *br, const struct idl *idl,
     return 0;
 }
 
-/* What a status write of ours changed in an interface we keep. */
-static void refresh_iface(struct iface_config *iface, const struct json *row)
+/* What a status write of ours changed in an interface we keep. Returns -1 if the row says
+ * something else than what we wrote: another client changed `ofport`, which a full reading
+ * takes as a number to keep. */
+static int refresh_iface(struct iface_config *iface, const struct json *row)
 {
     int64_t recorded = 0;
     ovsdb_row_integer(row, "ofport", &recorded);
+    if (recorded != iface->ofport)
+        return -1;
     iface->recorded_ofport = recorded;
     iface->status_unwritten = !json_object_get(row, "ifindex") ||
                               !json_object_get(row, "mac_in_use");
     iface->row = row;
+    return 0;
 }
 
 int switch_config_grow(struct switch_config *config, const struct idl *idl)
@@ -382,11 +387,10 @@ int switch_config_grow(struct switch_config *config, const struct idl *idl)
             struct iface_config *iface = e ? (struct iface_config *)e->item
                                            : recent_iface_by_uuid(config, uuid);
             const struct json *row = json_object_get(rows, uuid);
-            if (!iface || !row) {
+            if (!iface || !row || refresh_iface(iface, row) < 0) {
                 name_index_destroy(&ifaces);
                 return -1;
             }
-            refresh_iface(iface, row);
         }
         name_index_destroy(&ifaces);
     }

@@ -1036,6 +1036,24 @@ void db_atom_append_json(const union db_atom *atom, enum db_atomic_type type, ch
     }
 }
 
+/* Appends element `i` of `datum` (a key, or a [key, value] pair), after a comma unless first. */
+static void append_element(const struct db_datum *datum, size_t i, const struct db_type *type,
+                           bool *first, char **buf, size_t *len, size_t *cap)
+{
+    bool map = db_type_is_map(type);
+    if (!*first)
+        append(buf, len, cap, ",", 1);
+    *first = false;
+    if (map)
+        append(buf, len, cap, "[", 1);
+    db_atom_append_json(&datum->keys[i], type->key.type, buf, len, cap);
+    if (map) {
+        append(buf, len, cap, ",", 1);
+        db_atom_append_json(&datum->values[i], type->value.type, buf, len, cap);
+        append(buf, len, cap, "]", 1);
+    }
+}
+
 void db_datum_append_json(const struct db_datum *datum, const struct db_type *type, char **buf,
                           size_t *len, size_t *cap)
 {
@@ -1045,18 +1063,9 @@ void db_datum_append_json(const struct db_datum *datum, const struct db_type *ty
         return;
     }
     append(buf, len, cap, map ? "[\"map\",[" : "[\"set\",[", 8);
-    for (size_t i = 0; i < datum->n; i++) {
-        if (i)
-            append(buf, len, cap, ",", 1);
-        if (map)
-            append(buf, len, cap, "[", 1);
-        db_atom_append_json(&datum->keys[i], type->key.type, buf, len, cap);
-        if (map) {
-            append(buf, len, cap, ",", 1);
-            db_atom_append_json(&datum->values[i], type->value.type, buf, len, cap);
-            append(buf, len, cap, "]", 1);
-        }
-    }
+    bool first = true;
+    for (size_t i = 0; i < datum->n; i++)
+        append_element(datum, i, type, &first, buf, len, cap);
     append(buf, len, cap, "]]", 2);
 }
 
@@ -1098,23 +1107,6 @@ void db_datum_union(struct db_datum *dst, const struct db_datum *src, const stru
         n++;
     }
     adopt(dst, keys, values, n);
-}
-
-static void append_element(const struct db_datum *datum, size_t i, const struct db_type *type,
-                           bool *first, char **buf, size_t *len, size_t *cap)
-{
-    bool map = db_type_is_map(type);
-    if (!*first)
-        append(buf, len, cap, ",", 1);
-    *first = false;
-    if (map)
-        append(buf, len, cap, "[", 1);
-    db_atom_append_json(&datum->keys[i], type->key.type, buf, len, cap);
-    if (map) {
-        append(buf, len, cap, ",", 1);
-        db_atom_append_json(&datum->values[i], type->value.type, buf, len, cap);
-        append(buf, len, cap, "]", 1);
-    }
 }
 
 void db_datum_append_diff_json(const struct db_datum *before, const struct db_datum *after,

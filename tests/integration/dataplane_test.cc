@@ -447,14 +447,8 @@ TEST_F(Dataplane, PortStatusFlowDumpAndFlush)
 {
     Host a = AddHost(1, "10.97.0.1/24"), b = AddHost(2, "10.97.0.2/24");
     ASSERT_TRUE(Ping(a, "10.97.0.2", 3));
-    Vsw__FlowdPortStatusRequest req = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
-    req.datapath = const_cast<char *>(dp_.c_str());
-    req.name = const_cast<char *>("");
-    ProtobufCMessage *reply = nullptr;
-    ASSERT_EQ(flowd_->Call(VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, req.base,
-                           &vsw__flowd_port_status_reply__descriptor, &reply),
-              "");
-    auto *r = reinterpret_cast<Vsw__FlowdPortStatusReply *>(reply);
+    Vsw__FlowdPortStatusReply *r = flowd_->PortStatus(dp_);
+    ASSERT_NE(r, nullptr);
     ASSERT_EQ(r->n_ports, 2u);
     for (size_t i = 0; i < r->n_ports; i++) {
         const Vsw__FlowdPortStatus *p = r->ports[i];
@@ -468,7 +462,7 @@ TEST_F(Dataplane, PortStatusFlowDumpAndFlush)
         EXPECT_GE(p->stats->rx_packets, 3u);
         EXPECT_GE(p->stats->tx_packets, 3u);
     }
-    protobuf_c_message_free_unpacked(reply, nullptr);
+    protobuf_c_message_free_unpacked(&r->base, nullptr);
     std::vector<FlowRow> flows = flowd_->Flows(dp_);
     ASSERT_FALSE(flows.empty());
     bool unicast = false;
@@ -518,21 +512,15 @@ TEST_F(Dataplane, PortAddBatchReplyCarriesEachPortsStatus)
                                                            "/ifindex").c_str()));
     EXPECT_STREQ(r->statuses[1]->name, "");
     // The same as a status request says.
-    Vsw__FlowdPortStatusRequest sreq = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
-    sreq.datapath = const_cast<char *>(dp_.c_str());
-    sreq.name = const_cast<char *>(ok.c_str());
-    ProtobufCMessage *sreply = nullptr;
-    ASSERT_EQ(flowd_->Call(VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, sreq.base,
-                           &vsw__flowd_port_status_reply__descriptor, &sreply),
-              "");
-    auto *sr = reinterpret_cast<Vsw__FlowdPortStatusReply *>(sreply);
+    Vsw__FlowdPortStatusReply *sr = flowd_->PortStatus(dp_, ok);
+    ASSERT_NE(sr, nullptr);
     ASSERT_EQ(sr->n_ports, 1u);
     EXPECT_EQ(sr->ports[0]->admin_up, st->admin_up);
     EXPECT_EQ(sr->ports[0]->link_up, st->link_up);
     EXPECT_STREQ(sr->ports[0]->mac_in_use, st->mac_in_use);
     EXPECT_EQ(sr->ports[0]->ifindex, st->ifindex);
     EXPECT_STREQ(sr->ports[0]->error, st->error);
-    protobuf_c_message_free_unpacked(sreply, nullptr);
+    protobuf_c_message_free_unpacked(&sr->base, nullptr);
     protobuf_c_message_free_unpacked(reply, nullptr);
     EXPECT_EQ(flowd_->DelPort(dp_, ok), "");
 }

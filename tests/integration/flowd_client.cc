@@ -102,6 +102,20 @@ std::string FlowdClient::Flush(const std::string &dp, bool flows, bool fdb)
     return Call(VSW__FLOWD_TYPE__FLOWD_FLUSH, req.base);
 }
 
+Vsw__FlowdPortStatusReply *FlowdClient::PortStatus(const std::string &dp,
+                                                   const std::string &name)
+{
+    Vsw__FlowdPortStatusRequest req = VSW__FLOWD_PORT_STATUS_REQUEST__INIT;
+    req.datapath = const_cast<char *>(dp.c_str());
+    req.name = const_cast<char *>(name.c_str());
+    ProtobufCMessage *reply = nullptr;
+    if (!Call(VSW__FLOWD_TYPE__FLOWD_PORT_STATUS, req.base,
+              &vsw__flowd_port_status_reply__descriptor, &reply)
+             .empty())
+        return nullptr;
+    return reinterpret_cast<Vsw__FlowdPortStatusReply *>(reply);
+}
+
 std::vector<FdbRow> FlowdClient::Fdb(const std::string &dp)
 {
     Vsw__FlowdFdbDumpRequest req = VSW__FLOWD_FDB_DUMP_REQUEST__INIT;

@@ -44,6 +44,9 @@ class FlowdClient {
     std::string SetOptions(const std::string &dp, uint32_t aging_s, uint32_t table_size,
                            uint32_t idle_ms);
     std::string Flush(const std::string &dp, bool flows, bool fdb);
+    // The status of port `name` of `dp`, or of all its ports for ""; nullptr if refused.
+    // Free with protobuf_c_message_free_unpacked().
+    Vsw__FlowdPortStatusReply *PortStatus(const std::string &dp, const std::string &name = "");
     std::vector<FdbRow> Fdb(const std::string &dp);
     std::vector<FlowRow> Flows(const std::string &dp);
     // A packed FLOWD_DATAPATH_DUMP reply, to compare the whole state before and after.

@@ -39,6 +39,9 @@ struct vsctl_backend {
     /* Whether wait_cfg() sees updates as they come: then the caller reads cur_cfg only as a
      * fallback, rarely. */
     bool (*follows_updates)(void *aux);
+    /* Called before a commit that will be waited for (may be NULL): the IPC backend starts
+     * following updates then, so that commands that only read never subscribe. */
+    void (*will_wait)(void *aux);
     void *aux;
 };
 

@@ -135,12 +135,18 @@ static int connect_dbd(struct vsctl_ipc *ipc, char **error)
         return -1;
     }
     ipc->connected = true;
-    /* Subscribing now, before the commit, gives the connection time to be in place when
-     * vsw-switchd reports cur_cfg. Without it the wait polls, which also works. */
-    if (ipc->follow_updates)
+    return 0;
+}
+
+/* Subscribing before the commit gives the connection time to be in place when vsw-switchd
+ * reports cur_cfg, half a millisecond later at the soonest; should it not be, the wait reads
+ * cur_cfg every 10 ms instead. */
+static void ipc_will_wait(void *aux)
+{
+    struct vsctl_ipc *ipc = aux;
+    if (ipc->follow_updates && !ipc->following)
         ipc->following = ipc_subscriber_open(&ipc->updates, ipc->rundir, "dbd.events",
                                              VSW__CHANNEL__CHANNEL_DBD) == 0;
-    return 0;
 }
 
 /* Each call may take what is left of the invocation's time, at least a second. */
@@ -242,5 +248,6 @@ void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
     backend->now_ms = ipc_now_ms;
     backend->wait_cfg = ipc_wait_cfg;
     backend->follows_updates = ipc_follows_updates;
+    backend->will_wait = ipc_will_wait;
     backend->aux = ipc;
 }

@@ -1,9 +1,9 @@
 /* The database commands' way to vsw-dbd: DBD_TRANSACT and DBD_GET_SCHEMA requests on
  * <rundir>/dbd.sock, each bounded by what is left of the invocation's deadline. The schema
  * is the one built in (dbd/vswitch.schema) unless vsw-dbd runs another, which costs a
- * DBD_GET_SCHEMA then. An invocation
- * that will wait for vsw-switchd also follows <rundir>/dbd.events, so that the wait for
- * cur_cfg wakes up as soon as the database changes instead of on its next poll. */
+ * DBD_GET_SCHEMA then. An invocation that commits and waits for vsw-switchd also follows
+ * <rundir>/dbd.events from just before the commit, and learns cur_cfg from the update
+ * vsw-switchd's write produces. */
 #ifndef VSW_TOOLS_VSCTL_IPC_H
 #define VSW_TOOLS_VSCTL_IPC_H
 
@@ -19,7 +19,7 @@ struct vsctl_ipc {
     char rundir[PATH_MAX];
     struct ipc_client client;
     bool connected;
-    bool follow_updates;         /* subscribe to dbd.events on connecting */
+    bool follow_updates;         /* subscribe to dbd.events before a commit it waits for */
     struct ipc_subscriber updates;
     bool following;              /* `updates` is open */
     bool heard;                  /* a message came on `updates` */

@@ -405,6 +405,8 @@ enum vsctl_status vsctl_commit(struct vsctl_ctx *ctx, int64_t *next_cfg)
     json_object_put(comment, "comment", json_string_new(ctx->comment));
     struct json *prefix = json_array_append(json_array_new(), comment);
     struct json *extra = commit_extra(ctx, bump);
+    if (bump && ctx->backend->will_wait)
+        ctx->backend->will_wait(ctx->backend->aux);
 
     struct json *results = NULL;
     status = transact(ctx, prefix, true, extra, &results);

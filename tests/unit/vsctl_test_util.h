@@ -76,7 +76,8 @@ class MemoryDb {
         size_t out_len = 0, err_len = 0;
         FILE *out = open_memstream(&out_buf, &out_len);
         FILE *err = open_memstream(&err_buf, &err_len);
-        vsctl_backend backend = { TransactCb, SchemaCb, NowCb, WaitCfgCb, nullptr, this };
+        vsctl_backend backend = { TransactCb, SchemaCb, NowCb, WaitCfgCb, nullptr, nullptr,
+                                  this };
         requests_.clear();
         Result r;
         r.exit_code = vsctl_run(options, (int)args.size(), argv.data(), &backend, out, err);

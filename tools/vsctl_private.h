@@ -434,6 +434,10 @@ enum vsctl_status vsctl_need_root(struct vsctl_ctx *ctx);
 
 /* Commits. On success, *next_cfg is the bumped next_cfg (or -1 when not bumped). */
 enum vsctl_status vsctl_commit(struct vsctl_ctx *ctx, int64_t *next_cfg);
+/* Whether the database refutes the schema this run used, asked with a transaction of no
+ * operation (which fails nothing: an error already recorded stays the one reported). Sets
+ * ctx->schema_changed when it does. */
+bool vsctl_schema_refuted(struct vsctl_ctx *ctx);
 /* Waits until Open_vSwitch.cur_cfg >= next_cfg or the deadline. */
 enum vsctl_status vsctl_wait_for_cfg(struct vsctl_ctx *ctx, int64_t next_cfg);
 

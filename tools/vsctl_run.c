@@ -388,21 +388,11 @@ static void ctx_destroy(struct vsctl_ctx *ctx)
 /* Whether the backend's schema is not the database's, asked with a transaction of no
  * operation. Only an invocation that failed without a request asks: its error may come from
  * the schema (a column the database has and the CLI's built-in schema lacks). */
-static bool schema_is_stale(const struct vsctl_ctx *ctx)
+static bool schema_is_stale(struct vsctl_ctx *ctx)
 {
     if (!ctx->schema_assumed || ctx->schema_confirmed || !ctx->schema)
         return false;
-    struct json *name = json_string_new(db_schema_name(ctx->schema));
-    char *params = json_to_string(name);
-    json_free(name);
-    char *text = vsctl_xasprintf("[%s]", params);
-    free(params);
-    char *result = NULL, *error = NULL;
-    int rc = ctx->backend->transact(ctx->backend->aux, text, &result, &error);
-    free(text);
-    free(result);
-    free(error);
-    return rc == VSCTL_SCHEMA_CHANGED;
+    return vsctl_schema_refuted(ctx);
 }
 
 /* One run of the invocation over the backend's current schema. *rerun: the schema was not the

@@ -189,6 +189,14 @@ static enum vsctl_status transact(struct vsctl_ctx *ctx, const struct json *pref
     return VSCTL_OK;
 }
 
+bool vsctl_schema_refuted(struct vsctl_ctx *ctx)
+{
+    struct json *results = NULL;
+    transact(ctx, NULL, false, NULL, &results);
+    json_free(results);
+    return ctx->schema_changed;
+}
+
 static const struct json *result_error(const struct json *result)
 {
     return vj_is_object(result) ? vj_get(result, "error") : NULL;

@@ -483,11 +483,13 @@ void ExpectSameBase(const db_base_type &a, const db_base_type &b)
     EXPECT_EQ(a.max_length, b.max_length);
     EXPECT_EQ(a.ref_type, b.ref_type);
     EXPECT_EQ(a.ref_table_name == nullptr, b.ref_table_name == nullptr);
-    if (a.ref_table_name && b.ref_table_name)
+    if (a.ref_table_name && b.ref_table_name) {
         EXPECT_STREQ(a.ref_table_name, b.ref_table_name);
+    }
     EXPECT_EQ(a.ref_table == nullptr, b.ref_table == nullptr);
-    if (a.ref_table && b.ref_table)
+    if (a.ref_table && b.ref_table) {
         EXPECT_EQ(a.ref_table->index, b.ref_table->index);
+    }
     ASSERT_EQ(a.enum_values == nullptr, b.enum_values == nullptr);
     if (a.enum_values) {
         db_type set = {};

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/json.h"
 
 static void *xcalloc(size_t n, size_t size)
@@ -724,11 +725,7 @@ const char *db_schema_json(const struct db_schema *schema)
 
 void db_schema_digest(const char *text, size_t len, char digest[DB_SCHEMA_DIGEST_SIZE])
 {
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        hash ^= (unsigned char)text[i];
-        hash *= 0x100000001b3ull;
-    }
+    uint64_t hash = fnv1a_64(FNV1A_64_BASIS, text, len);
     snprintf(digest, DB_SCHEMA_DIGEST_SIZE, "%016llx", (unsigned long long)hash);
 }
 

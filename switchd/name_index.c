@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
+
 void name_index_init(struct name_index *idx)
 {
     memset(idx, 0, sizeof *idx);
@@ -22,14 +24,10 @@ int name_index_add(struct name_index *idx, const char *name, const void *item, c
     return 0;
 }
 
-/* FNV-1a: names are short and chosen by the operator, not by a remote peer. */
+/* Names are short and chosen by the operator, not by a remote peer. */
 static size_t hash_name(const char *name)
 {
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        hash ^= *p;
-        hash *= 0x100000001b3ull;
-    }
+    uint64_t hash = fnv1a_64_string(name);
     return (size_t)(hash ^ (hash >> 32));
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "tools/vsctl_private.h"
 
 void *vsctl_xmalloc(size_t size)
@@ -102,14 +103,11 @@ void buf_free(struct vsctl_buf *buf)
 
 /* ---- string map ---- */
 
+/* Names are short and not chosen by an adversary who could profit from collisions (the
+ * command line is the user's own). */
 static size_t hash_string(const char *s)
 {
-    /* FNV-1a: names are short and not chosen by an adversary who could profit from
-     * collisions (the command line is the user's own). */
-    size_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)fnv1a_64_string(s);
 }
 
 void shash_init(struct vsctl_shash *sh)

@@ -373,6 +373,24 @@ static int add_port(struct switchd *s, struct bridge_config *br, struct port_con
     return 0;
 }
 
+/* Sends the interfaces of ports [first, n_ports) that flowd lacks (or has otherwise than
+ * asked), in batches; `dp_ports` indexes what flowd has. Returns -1 if a batch could not be
+ * sent at all. */
+static int add_ports(struct switchd *s, struct bridge_config *br, int first,
+                     const struct name_index *dp_ports)
+{
+    static struct port_adds adds;   /* 40 KB: not on the stack; one thread */
+    int rc = 0;
+    for (int p = first; p < br->n_ports; p++) {
+        for (int i = 0; i < br->ports[p].n_ifaces; i++)
+            if (add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], dp_ports, &adds) < 0)
+                rc = -1;
+    }
+    if (flush_port_adds(s, br, &adds) < 0)
+        rc = -1;
+    return rc;
+}
+
 int datapath_apply(struct switchd *s, struct switch_config *config)
 {
     Vsw__FlowdDatapathDumpRequest req = VSW__FLOWD_DATAPATH_DUMP_REQUEST__INIT;
@@ -392,12 +410,7 @@ int datapath_apply(struct switchd *s, struct switch_config *config)
             continue;
         struct name_index dp_ports;
         index_dp_ports(&dp_ports, dp);
-        static struct port_adds adds;   /* 40 KB: not on the stack; one thread */
-        for (int p = 0; p < br->n_ports; p++) {
-            for (int i = 0; i < br->ports[p].n_ifaces; i++)
-                add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], &dp_ports, &adds);
-        }
-        flush_port_adds(s, br, &adds);
+        add_ports(s, br, 0, &dp_ports);   /* a port flowd refused carries its error */
         name_index_destroy(&dp_ports);
     }
     protobuf_c_message_free_unpacked(reply, NULL);
@@ -408,16 +421,7 @@ int datapath_add_new_ports(struct switchd *s, struct bridge_config *br)
 {
     struct name_index none;   /* flowd has none of them: no port to compare with */
     name_index_init(&none);
-    static struct port_adds adds;
-    int rc = 0;
-    for (int p = br->first_new_port; p < br->n_ports; p++) {
-        for (int i = 0; i < br->ports[p].n_ifaces; i++)
-            if (add_port(s, br, &br->ports[p], &br->ports[p].ifaces[i], &none, &adds) < 0)
-                rc = -1;
-    }
-    if (flush_port_adds(s, br, &adds) < 0)
-        rc = -1;
-    return rc;
+    return add_ports(s, br, br->first_new_port, &none);
 }
 
 Vsw__FlowdPortStatusReply *datapath_port_status(struct switchd *s, const char *datapath,

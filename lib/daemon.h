@@ -15,11 +15,9 @@
 #include "proto/dbd.pb-c.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/rundir.h"
 #include "lib/sandbox.h"
 
-#define DAEMON_DEFAULT_RUNDIR "/run/vsw"
-/* Socket paths (<rundir>/<name>) must fit in sockaddr_un's 108 bytes. */
-#define RUNDIR_MAX 80
 #define DAEMON_MAX_PEERS 4
 /* How often a daemon re-handshakes with its peers, and how long one handshake may take. */
 #define PEER_HANDSHAKE_INTERVAL_MS 1000

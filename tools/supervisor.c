@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/daemon.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/rundir.h"
 #include "lib/version.h"
 #include "tools/daemons.h"
 

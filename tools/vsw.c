@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "flowd/dump_print.h"
-#include "lib/daemon.h"
+#include "lib/log.h"
+#include "lib/rundir.h"
 #include "lib/version.h"
 #include "proto/control.pb-c.h"
 #include "proto/flowd.pb-c.h"

@@ -182,7 +182,23 @@ run_switch() {
     echo "$sw devices_in_namespace $(n_devices "$sw") after del-br"
 }
 
-for sw in $SWITCHES; do run_switch "$sw"; done
+# Waits (up to 30 s) for a second in which the machine's CPUs are at least 95% idle, so that
+# neither switch is measured while something else still works (the Bazel server, right after
+# the build above, goes on with its own tasks for a while).
+wait_quiet() {
+    local i cpu user nice sys idle rest busy0 total0 busy1 total1
+    for i in $(seq 1 30); do
+        read -r cpu user nice sys idle rest </proc/stat
+        busy0=$((user + nice + sys)) total0=$((user + nice + sys + idle))
+        sleep 1
+        read -r cpu user nice sys idle rest </proc/stat
+        busy1=$((user + nice + sys)) total1=$((user + nice + sys + idle))
+        (( (busy1 - busy0) * 20 <= total1 - total0 )) && return 0
+    done
+    echo "dbd.sh: warning: the machine did not become quiet; measuring anyway" >&2
+}
+
+for sw in $SWITCHES; do wait_quiet; run_switch "$sw"; done
 
 # --- summary ---
 r2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

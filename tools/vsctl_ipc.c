@@ -115,8 +115,8 @@ static char *xasprintf_or_abort(const char *fmt, const char *a, const char *b)
     return s;
 }
 
-/* Connects on first use. A missing socket fails at once instead of waiting for the timeout:
- * that is what "vsw is not running" looks like. */
+/* Connects once. A missing socket fails at once instead of waiting for the timeout: that is
+ * what "vsw is not running" looks like. */
 static int connect_dbd(struct vsctl_ipc *ipc, char **error)
 {
     if (ipc->connected)
@@ -250,4 +250,10 @@ void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
     backend->follows_updates = ipc_follows_updates;
     backend->will_wait = ipc_will_wait;
     backend->aux = ipc;
+    /* nanomsg connects in the background (connect, then an exchange of protocol headers with
+     * vsw-dbd): started now, that round trip overlaps the parsing of the command line and
+     * the building of the transaction instead of delaying the request. */
+    char *error = NULL;
+    if (connect_dbd(ipc, &error) < 0)
+        free(error);
 }

@@ -33,9 +33,9 @@ struct vsctl_ipc {
     struct db_schema *fetched_schema;   /* vsw-dbd's, once asked for */
 };
 
-/* Prepares `ipc` and fills `backend` to use it; connects on first use. `follow_updates`: the
- * invocation may wait for vsw-switchd (not --no-wait). The sockets stay open until the process
- * exits. */
+/* Prepares `ipc` and fills `backend` to use it, and starts connecting to vsw-dbd (a missing
+ * socket is reported by the first call). `follow_updates`: the invocation may wait for
+ * vsw-switchd (not --no-wait). The sockets stay open until the process exits. */
 void vsctl_ipc_init(struct vsctl_ipc *ipc, const char *rundir, int timeout_ms,
                     bool follow_updates, struct vsctl_backend *backend);
 

@@ -43,6 +43,12 @@ static void note_cur_cfg(struct vsctl_ipc *ipc, const Vsw__Envelope *env)
     Vsw__DbdUpdate *update = vsw__dbd_update__unpack(NULL, env->payload.len, env->payload.data);
     if (!update)
         return;
+    /* Most updates (the commit being waited for among them) do not touch cur_cfg: those need
+     * no parsing. */
+    if (!strstr(update->record_json, "\"cur_cfg\"")) {
+        vsw__dbd_update__free_unpacked(update, NULL);
+        return;
+    }
     struct json *record = json_parse(update->record_json, strlen(update->record_json), NULL);
     const struct json *roots = json_object_get(record, "Open_vSwitch");
     for (size_t i = 0; i < json_object_size(roots); i++) {

@@ -185,15 +185,18 @@ run_switch() {
 # Waits (up to 30 s) for a second in which the machine's CPUs are at least 95% idle, so that
 # neither switch is measured while something else still works (the Bazel server, right after
 # the build above, goes on with its own tasks for a while).
+cpu_ticks() {  # BUSY and TOTAL: the CPUs' ticks so far, from /proc/stat
+    local cpu user nice sys idle rest
+    read -r cpu user nice sys idle rest </proc/stat
+    BUSY=$((user + nice + sys)) TOTAL=$((user + nice + sys + idle))
+}
 wait_quiet() {
-    local i cpu user nice sys idle rest busy0 total0 busy1 total1
+    local i busy0 total0
     for i in $(seq 1 30); do
-        read -r cpu user nice sys idle rest </proc/stat
-        busy0=$((user + nice + sys)) total0=$((user + nice + sys + idle))
+        cpu_ticks; busy0=$BUSY total0=$TOTAL
         sleep 1
-        read -r cpu user nice sys idle rest </proc/stat
-        busy1=$((user + nice + sys)) total1=$((user + nice + sys + idle))
-        (( (busy1 - busy0) * 20 <= total1 - total0 )) && return 0
+        cpu_ticks
+        (( (BUSY - busy0) * 20 <= TOTAL - total0 )) && return 0
     done
     echo "dbd.sh: warning: the machine did not become quiet; measuring anyway" >&2
 }

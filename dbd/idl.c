@@ -224,9 +224,10 @@ static int modify_row(struct json *row, const struct json *change, struct json *
     return 0;
 }
 
-static bool is_kind(const struct json *change, const char *kind)
+bool idl_change_is(const struct json *change, const char *field, const char *value)
 {
-    return strcmp(json_string(json_object_get(change, "kind")), kind) == 0;
+    const char *have = json_string(json_object_get(change, field));
+    return have && strcmp(have, value) == 0;
 }
 
 /* Adds one row's change to idl->changed_rows, merged with what the batch holds for it. */
@@ -234,7 +235,8 @@ static void note_change(struct idl *idl, const char *table, const char *uuid, co
                         struct json *columns)
 {
     struct json *had = json_object_get(idl->changed_rows, uuid);
-    if (had && strcmp(kind, "modify") == 0 && (is_kind(had, "insert") || is_kind(had, "modify"))) {
+    if (had && strcmp(kind, "modify") == 0 && (idl_change_is(had, "kind", "insert") ||
+                                               idl_change_is(had, "kind", "modify"))) {
         struct json *merged = json_object_get(had, "columns");
         for (size_t i = 0; i < json_object_size(columns); i++) {
             const char *name = json_object_key_at(columns, i);

@@ -67,6 +67,8 @@ void idl_forget_changes(struct idl *idl);
  * twice is "changed". So a daemon can tell, without comparing anything, that a batch of updates
  * only added ports to a bridge. Borrowed. */
 const struct json *idl_changes(const struct idl *idl);
+/* Whether one of those changes has `field` ("table" or "kind") equal to `value`. */
+bool idl_change_is(const struct json *change, const char *field, const char *value);
 
 /* The rows of `table` as {"<uuid>": row}, or NULL if none or not monitored. Borrowed. */
 const struct json *idl_table(const struct idl *idl, const char *table);

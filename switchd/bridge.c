@@ -127,8 +127,6 @@ static int copy_port(struct port_config *to, const struct port_config *from)
     for (int i = 0; i < to->n_ifaces; i++) {
         to->ifaces[i].ofport = to->ifaces[i].recorded_ofport;
         to->ifaces[i].error[0] = '\0';
-        to->ifaces[i].attached_now = false;
-        to->ifaces[i].fresh.known = false;
     }
     return 0;
 }
@@ -224,11 +222,6 @@ static bool written_by_switchd(const char *column)
     return false;
 }
 
-static bool change_is(const struct json *change, const char *key, const char *value)
-{
-    return strcmp(json_string(json_object_get(change, key)), value) == 0;
-}
-
 static bool only_columns_written_by_switchd(const struct json *change)
 {
     const struct json *columns = json_object_get(change, "columns");
@@ -244,7 +237,7 @@ static const struct json *ports_added(const struct json *change)
 {
     const struct json *columns = json_object_get(change, "columns");
     const struct json *ports = json_object_get(columns, "ports");
-    if (!change_is(change, "kind", "modify") || json_object_size(columns) != 1 ||
+    if (!idl_change_is(change, "kind", "modify") || json_object_size(columns) != 1 ||
         !json_is_array(ports) || strcmp(json_string(json_array_at(ports, 0)), "grew") != 0)
         return NULL;
     return json_array_at(ports, 1);
@@ -295,7 +288,7 @@ static bool growth_only(const struct json *changes, struct switch_config *config
         const struct json *change = json_object_value_at(changes, i);
         const char *table = json_string(json_object_get(change, "table"));
         if (!strcmp(table, "Open_vSwitch")) {
-            if (!change_is(change, "kind", "modify") ||
+            if (!idl_change_is(change, "kind", "modify") ||
                 json_object_get(json_object_get(change, "columns"), "bridges"))
                 return false;
         } else if (!strcmp(table, "Bridge")) {
@@ -304,13 +297,14 @@ static bool growth_only(const struct json *changes, struct switch_config *config
                 return false;
             *n_added += ovsdb_set_size(added);
         } else if (!strcmp(table, "Port")) {
-            if (!change_is(change, "kind", "insert"))
+            if (!idl_change_is(change, "kind", "insert"))
                 return false;
             n_ports_inserted++;
         } else if (!strcmp(table, "Interface")) {
-            if (change_is(change, "kind", "modify") && only_columns_written_by_switchd(change))
+            if (idl_change_is(change, "kind", "modify") &&
+                only_columns_written_by_switchd(change))
                 ++*n_status;
-            else if (!change_is(change, "kind", "insert"))
+            else if (!idl_change_is(change, "kind", "insert"))
                 return false;
         } else {
             return false;
@@ -334,7 +328,7 @@ static int append_ports(struct bridge_config *br, const struct idl *idl,
         const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(added, i));
         const struct json *change = uuid ? json_object_get(changes, uuid) : NULL;
         const struct json *row = uuid ? json_object_get(port_rows, uuid) : NULL;
-        if (!change || !row || !change_is(change, "kind", "insert"))
+        if (!change || !row || !idl_change_is(change, "kind", "insert"))
             return -1;
         struct port_config *port = &br->ports[br->n_ports];
         if (read_port(port, idl, uuid, row) < 0)
@@ -342,7 +336,7 @@ static int append_ports(struct bridge_config *br, const struct idl *idl,
         br->n_ports++;
         for (int f = 0; f < port->n_ifaces; f++) {
             const struct json *c = json_object_get(changes, port->ifaces[f].uuid);
-            if (!c || !change_is(c, "kind", "insert"))
+            if (!c || !idl_change_is(c, "kind", "insert"))
                 return -1;   /* an existing interface moving here */
         }
     }
@@ -380,7 +374,8 @@ int switch_config_grow(struct switch_config *config, const struct idl *idl)
             index_ifaces_by_uuid(&ifaces, config);
         for (size_t i = 0; i < json_object_size(changes); i++) {
             const struct json *change = json_object_value_at(changes, i);
-            if (!change_is(change, "table", "Interface") || !change_is(change, "kind", "modify"))
+            if (!idl_change_is(change, "table", "Interface") ||
+                !idl_change_is(change, "kind", "modify"))
                 continue;
             const char *uuid = json_object_key_at(changes, i);
             const struct name_entry *e = name_index_find(&ifaces, uuid);
@@ -398,7 +393,7 @@ int switch_config_grow(struct switch_config *config, const struct idl *idl)
         config->bridges[b].first_new_port = config->bridges[b].n_ports;
     for (size_t i = 0; i < json_object_size(changes); i++) {
         const struct json *change = json_object_value_at(changes, i);
-        if (!change_is(change, "table", "Bridge"))
+        if (!idl_change_is(change, "table", "Bridge"))
             continue;
         struct bridge_config *br = bridge_by_uuid(config, json_object_key_at(changes, i));
         if (append_ports(br, idl, changes, ports_added(change)) < 0)

@@ -270,7 +270,8 @@ static int write_status(struct switchd *s, const struct switch_config *config, b
 }
 
 /* What a reconciliation noted of the ports it attached (from `first` on) served its status
- * write; the next one starts without it. */
+ * write; the next one starts without it. Every apply ends here, so a kept reading never
+ * carries attachments into the next (copy_port() need not clear them). */
 static void forget_attachments(struct bridge_config *br, int first)
 {
     for (int p = first; p < br->n_ports; p++) {

@@ -186,6 +186,26 @@ TEST_F(Foundation, RunDirectoryIsPrivateToTheVswGroup)
     EXPECT_EQ(group.output, "vsw\n");
 }
 
+// One session for all of them is one scheduler autogroup (docs/architecture.md); a process
+// group each keeps a terminal's job-control signals to the supervisor away from the daemons.
+TEST_F(Foundation, DaemonsShareTheSupervisorsSessionEachInItsOwnProcessGroup)
+{
+    int supervisor = atoi(ReadFile(vsw_->rundir() + "/supervisor.pid").c_str());
+    ASSERT_GT(supervisor, 0);
+    pid_t session = getsid(supervisor);
+    ASSERT_GT(session, 0);
+    std::string autogroup = ReadFile("/proc/" + std::to_string(supervisor) + "/autogroup");
+    for (const auto &d : kDaemons) {
+        SCOPED_TRACE(d);
+        int pid = vsw_->Pid(d);
+        ASSERT_GT(pid, 0);
+        EXPECT_EQ(getsid(pid), session);
+        EXPECT_EQ(getpgid(pid), pid);
+        if (!autogroup.empty())
+            EXPECT_EQ(ReadFile("/proc/" + std::to_string(pid) + "/autogroup"), autogroup);
+    }
+}
+
 TEST_F(Foundation, EachDaemonKilledIsBackWithinTwoSeconds)
 {
     for (const auto &d : kDaemons) {

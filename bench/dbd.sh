@@ -6,7 +6,8 @@
 #   (a) 200 `add-port` calls, one CLI process each, waiting for the switch to apply each one
 #       (the CLI waits until cur_cfg reaches its next_cfg), then 200 more with --no-wait; mean
 #       ms per call and the mean of the first 20 and of the last 20 calls. A second round of
-#       the same, on a database already holding 1000 ports, shows whether the cost grows.
+#       the same, on a database already holding 1000 ports, shows whether the cost grows; a
+#       third, on an empty database again after (c), brackets it against the machine's drift.
 #   (b) 1000 ports added in one transaction (one CLI invocation, 1000 `-- add-port`), waiting.
 #   (c) del-br of a bridge holding 1000 ports, waiting.
 #   (d) VmRSS of the database daemon (vsw-dbd, ovsdb-server) holding 1000 ports.
@@ -23,6 +24,7 @@
 # Usage: bench/dbd.sh      (root; installs what it lacks; cleans up; takes about a minute)
 #   VSW_BINDIR   directory of the built vsw tools (default: `bazel info bazel-bin`/tools)
 #   BAZEL        the bazel command to build and find vsw (default: bazel)
+#   BENCH_SWITCHES  "vsw ovs" by default; "vsw" alone measures vsw only (no ratios)
 # Prints "<switch> <figure> <value> <unit>" lines as it goes, then a summary table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,7 +92,7 @@ ip netns exec $NSO ovs-vswitchd unix:"$W/db.sock" --unixctl="$W/ovs-vswitchd.ctl
     --pidfile="$W/ovs-vswitchd.pid" --detach --log-file="$W/ovs-vswitchd.log" 2>/dev/null
 
 declare -A CLI=([vsw]="VSW" [ovs]="OVS") NS=([vsw]=$NSV [ovs]=$NSO) FIG
-SWITCHES="vsw ovs"
+SWITCHES=${BENCH_SWITCHES:-"vsw ovs"}
 cli() {  # $1 = switch; the rest: the CLI's arguments
     local -n argv=${CLI[$1]}; shift
     "${argv[@]}" "$@"
@@ -180,6 +182,13 @@ run_switch() {
     now_us; t0=$NOW; cli "$sw" del-br br1; ms_since "$t0"; FIG[$sw.del_br]=$ELAPSED
     echo "$sw del_br_with_${N_BULK}_ports ${FIG[$sw.del_br]} ms"
     echo "$sw devices_in_namespace $(n_devices "$sw") after del-br"
+
+    # (a), third round: an empty database again. The machine's speed drifts by 10-20% within
+    # a minute; the empty-database rounds before and after the 1000-port one bracket it, so
+    # that growth compares it with their mean instead of with whichever came first.
+    cli "$sw" add-br br2 -- set Bridge br2 datapath_type=netdev
+    round "$sw" br2 r3
+    cli "$sw" del-br br2
 }
 
 # Waits (up to 30 s) for a second in which the machine's CPUs are at least 95% idle, so that
@@ -208,7 +217,7 @@ r2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else pr
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 verdict() { if ge "$1" "$2"; then echo met; else echo MISSED; fi; }
 row() {  # figure, vsw, ovs, unit, ratio, target, verdict
-    printf '%-34s %10s %10s %-4s %8s   %-22s %s\n' "$@"
+    printf '%-38s %10s %10s %-4s %8s   %-22s %s\n' "$@"
 }
 speed() {  # a time figure: ratio = OVS / vsw (how many times faster vsw is)
     local key=$1 label=$2 unit=$3 target=$4 v o x
@@ -219,8 +228,8 @@ echo
 echo "Summary (times in ms, lower is better; ratio = OVS/vsw for times, vsw/OVS for memory)"
 echo "ports: type=internal (each a tap device, created by both switches)"
 row figure vsw ovs unit ratio target verdict
-for r in r1 r2; do
-    [ $r = r1 ] && db="empty db" || db="db with $N_BULK"
+for r in r1 r2 r3; do
+    case $r in r1) db="empty db" ;; r2) db="db with $N_BULK" ;; r3) db="empty db, again" ;; esac
     speed add_port_wait_$r "add-port, waiting ($db)" ms 5
     speed add_port_nowait_$r "add-port, --no-wait ($db)" ms 5
 done
@@ -229,10 +238,16 @@ flat() {  # $1 label, $2 later key, $3 earlier key: ratio later/earlier for each
     v=$(r2 "${FIG[vsw.$2]}" "${FIG[vsw.$3]}") o=$(r2 "${FIG[ovs.$2]}" "${FIG[ovs.$3]}")
     row "$1" "$v" "$o" "x" "" "vsw <= 1.20 (flat)" "$(ge 1.2 "$v" && echo met || echo MISSED)"
 }
+for sw in $SWITCHES; do  # the empty-database mean that brackets the 1000-port round
+    for m in wait nowait; do
+        FIG[$sw.add_port_${m}_empty]=$(awk -v a="${FIG[$sw.add_port_${m}_r1]}" \
+            -v b="${FIG[$sw.add_port_${m}_r3]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+    done
+done
 for m in wait nowait; do
     flat "growth $m: last20/first20 (r1)" add_port_${m}_r1.last add_port_${m}_r1.first
     flat "growth $m: last20/first20 (r2)" add_port_${m}_r2.last add_port_${m}_r2.first
-    flat "growth $m: r2 mean/r1 mean" add_port_${m}_r2 add_port_${m}_r1
+    flat "growth $m: r2 / mean(r1, r3)" add_port_${m}_r2 add_port_${m}_empty
 done
 speed bulk_add "$N_BULK ports in one transaction" ms 3
 speed del_br "del-br with $N_BULK ports" ms 3

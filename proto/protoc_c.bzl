@@ -20,6 +20,6 @@ def proto_c_library(name, src, deps = [], visibility = None):
         srcs = [base + ".pb-c.c"],
         hdrs = [base + ".pb-c.h"],
         copts = ["-Wno-unused-parameter"],
-        deps = ["@protobuf_c"] + deps,
+        deps = ["//third_party/system:protobuf_c"] + deps,
         visibility = visibility,
     )

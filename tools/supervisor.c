@@ -85,7 +85,7 @@ static void child_exec(const struct supervisor *s, const struct child *c)
      * the supervisor's session, kept, keeps the daemons in one scheduler autogroup. A change
      * goes dbd -> switchd -> flowd -> switchd -> dbd: with a session (so an autogroup) each,
      * the fair scheduler weighed them as strangers and left one waiting behind another's slice
-     * while the other CPU idled (0.1-0.15 ms of a waiting add-port, bench/README.md). */
+     * while the other CPU idled (about 0.1 ms of a waiting add-port, bench/README.md). */
     setpgid(0, 0);
     execl(c->path, c->info->name, "--rundir", s->rundir, "--log-file", log_file, "--log-level",
           s->log_level, (char *)NULL);

@@ -23,6 +23,7 @@
 #define VSW_DBD_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dbd/schema.h"
 
@@ -55,6 +56,13 @@ const struct db_schema *db_get_schema(const struct db *db);
  * Returns 0 if the transaction committed (or had nothing to commit), -1 if it failed; then
  * the database is exactly as before. */
 int db_transact(struct db *db, const char *params, size_t len, char **reply, char **commit);
+
+/* As db_transact(). When the transaction failed because a "wait" operation's condition did
+ * not hold and that operation has a positive "timeout", *wait_timeout_ms is set to it (else
+ * to 0): RFC 7047 lets the server run the transaction again after later changes until that
+ * many milliseconds after it arrived, and answer only then. */
+int db_transact_blocking(struct db *db, const char *params, size_t len, char **reply,
+                         char **commit, int64_t *wait_timeout_ms);
 
 /* Applies a change record (from db_transact(), or a snapshot from db_snapshot()) to `db`.
  * The record is validated completely (JSON, tables, columns, types, constraints, references,

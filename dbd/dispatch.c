@@ -4,6 +4,7 @@
 
 #include "dbd/db.h"
 #include "dbd/dbd.h"
+#include "dbd/waiting.h"
 #include "lib/log.h"
 
 /* Publishes a commit as soon as it is written, before it is durable: subscribers (switchd)
@@ -20,6 +21,30 @@ static void publish_update(void *arg, const char *record)
     if (ipc_publish(&dbd->events, VSW__DBD_TYPE__DBD_UPDATE, &update.base) < 0)
         vlog_debug("update %llu not delivered to every subscriber",
                  (unsigned long long)dbd->events.seq);
+    /* Those waiting for this change (a CLI for cur_cfg) learn of it as subscribers do. */
+    waiting_retry(dbd);
+}
+
+enum store_result dbd_transact(struct dbd *dbd, const char *params, Vsw__TransactReply *out,
+                               int64_t *wait_timeout_ms)
+{
+    char *result = NULL, *record = NULL;
+    enum store_result outcome = store_transact(&dbd->store, params, strlen(params), &result,
+                                               &record, publish_update, dbd, wait_timeout_ms);
+    free(record);
+    out->result_json = result;
+    if (outcome == STORE_FAILED) {
+        /* Memory is ahead of the disk: answering would acknowledge what may be lost. Exit, and
+         * the restart replays exactly what is durable. */
+        vlog_err("a commit could not be made durable; exiting so that the restart reloads the "
+                 "database from disk");
+        dbd->failed = true;
+        loop_stop(&dbd->daemon.loop);
+    } else if (outcome == STORE_COMMITTED) {
+        out->committed = true;
+        out->seq = dbd->events.seq;   /* that of the update publish_update() sent */
+    }
+    return outcome;
 }
 
 static void handle_transact(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
@@ -33,32 +58,17 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
         ipc_reply_message(reply, &mismatch.base);
         return;
     }
-    char *result = NULL, *record = NULL;
-    enum store_result outcome = store_transact(&dbd->store, req->params_json,
-                                               strlen(req->params_json), &result, &record,
-                                               publish_update, dbd);
-    if (outcome == STORE_FAILED) {
-        /* Memory is ahead of the disk: answering would acknowledge what may be lost. Exit, and
-         * the restart replays exactly what is durable. */
-        vlog_err("a commit could not be made durable; exiting so that the restart reloads the "
-                 "database from disk");
+    Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
+    int64_t timeout_ms = 0;
+    enum store_result outcome = dbd_transact(dbd, req->params_json, &out, &timeout_ms);
+    if (outcome == STORE_FAILED)
         ipc_reply_error(reply, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
                         "the journal write failed; the change may or may not survive the "
                         "restart of vsw-dbd");
-        free(result);
-        dbd->failed = true;
-        loop_stop(&dbd->daemon.loop);
-        return;
-    }
-    Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
-    out.result_json = result;
-    if (outcome == STORE_COMMITTED) {
-        out.committed = true;
-        out.seq = dbd->events.seq;   /* that of the update publish_update() sent */
-    }
-    ipc_reply_message(reply, &out.base);
-    free(result);
-    free(record);
+    else if (outcome != STORE_BLOCKED || !waiting_allowed(req->params_json) ||
+             waiting_add(dbd, req->params_json, timeout_ms, reply) < 0)
+        ipc_reply_message(reply, &out.base);
+    free(out.result_json);
 }
 
 static void handle_monitor(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)

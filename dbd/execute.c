@@ -6,6 +6,7 @@
  * a fresh UUID, and the insert then takes that UUID. */
 #include "dbd/db_private.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct exec {
     struct db_txn *txn;
     struct hmap symbols;     /* struct symbol, by name */
     struct db_named_uuids names;
+    int64_t wait_timeout_ms;  /* of the "wait" that failed the transaction, if positive */
 };
 
 enum function { F_EQ, F_NE, F_LT, F_LE, F_GT, F_GE, F_INCLUDES, F_EXCLUDES };
@@ -943,6 +945,7 @@ struct wait_op {
     struct db_datum **expected;
     size_t n_expected;
     bool until_equal;
+    int64_t timeout_ms;
 };
 
 static void wait_op_destroy(struct wait_op *w)
@@ -974,6 +977,7 @@ static struct db_error *parse_wait(struct exec *x, const struct db_table *table,
     if (error)
         return error;
     w->until_equal = !strcmp(json_string(until), "==");
+    w->timeout_ms = timeout ? json_integer(timeout) : 0;
     w->expected = xzalloc(json_array_size(rows) * sizeof *w->expected);
     for (size_t i = 0; i < json_array_size(rows); i++) {
         struct db_datum *values = xzalloc(w->n_columns * sizeof *values);
@@ -988,15 +992,16 @@ static struct db_error *parse_wait(struct exec *x, const struct db_table *table,
     return NULL;
 }
 
-/* dbd evaluates a transaction atomically and at once, so a wait cannot block until another
- * client changes the database: its condition is evaluated now, whatever the timeout. */
+/* The condition is evaluated when the transaction runs. If it does not hold and the timeout
+ * is positive, the caller may run the whole transaction again after later commits until the
+ * timeout has passed (db_transact_blocking()); this error is what the client gets then. */
 static struct db_error *execute_wait(struct exec *x, const struct json *op, struct json **result)
 {
     static const char *const members[] = { "op", "table", "where", "columns", "until", "rows",
                                            "timeout", NULL };
     struct db_table *table;
     struct row_set rows = { NULL, 0, 0 };
-    struct wait_op w = { NULL, 0, NULL, 0, false };
+    struct wait_op w = { NULL, 0, NULL, 0, false, 0 };
     struct db_error *error = check_members(op, members);
     if (!error)
         error = parse_table(x, op, &table);
@@ -1007,12 +1012,16 @@ static struct db_error *execute_wait(struct exec *x, const struct json *op, stru
     if (!error) {
         bool equal = rows_equal_expected(&rows, w.columns, w.n_columns, w.expected,
                                          w.n_expected);
-        if (equal == w.until_equal)
+        if (equal == w.until_equal) {
             *result = json_object_new();
-        else
+        } else if (w.timeout_ms > 0) {
+            x->wait_timeout_ms = w.timeout_ms;
             error = db_error_create(DB_ERR_TIMED_OUT, "\"wait\" condition on table %s not met "
-                                    "(conditions are evaluated when the transaction runs)",
+                                    "within %" PRId64 " ms", table->schema->name, w.timeout_ms);
+        } else {
+            error = db_error_create(DB_ERR_TIMED_OUT, "\"wait\" condition on table %s not met",
                                     table->schema->name);
+        }
     }
     wait_op_destroy(&w);
     free(rows.rows);
@@ -1193,6 +1202,14 @@ abort:
 
 int db_transact(struct db *db, const char *text, size_t len, char **reply, char **commit)
 {
+    return db_transact_blocking(db, text, len, reply, commit, NULL);
+}
+
+int db_transact_blocking(struct db *db, const char *text, size_t len, char **reply,
+                         char **commit, int64_t *wait_timeout_ms)
+{
+    if (wait_timeout_ms)
+        *wait_timeout_ms = 0;
     char *record = NULL;
     if (commit)
         *commit = NULL;
@@ -1209,6 +1226,8 @@ int db_transact(struct db *db, const char *text, size_t len, char **reply, char 
     x.txn = db_txn_begin(db);
     struct json *results = json_array_new();
     bool ok = run_transaction(&x, params, results, &record);
+    if (!ok && wait_timeout_ms)
+        *wait_timeout_ms = x.wait_timeout_ms;
     free_symbols(&x);
     json_free(params);
     *reply = json_to_string(results);

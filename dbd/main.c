@@ -92,7 +92,7 @@ static int open_sockets(struct dbd *dbd)
 
 int main(int argc, char **argv)
 {
-    static struct dbd dbd = { .api.sock = -1, .events.sock = -1 };
+    static struct dbd dbd = { .api.sock = -1, .events.sock = -1, .waiting.timer = -1 };
     const struct daemon_option options[] = {
         { "db", "FILE  the database file (default RUNDIR/conf.db)", dbd.db_path,
           sizeof dbd.db_path },
@@ -119,6 +119,7 @@ int main(int argc, char **argv)
         goto out;
 
     rc = loop_run(&dbd.daemon.loop) < 0 || dbd.failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    waiting_abandon(&dbd, "vsw-dbd is stopping");
 out:
     ipc_publisher_close(&dbd.events);
     ipc_server_close(&dbd.api);

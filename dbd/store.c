@@ -132,13 +132,17 @@ void store_close(struct store *s)
 }
 
 enum store_result store_transact(struct store *s, const char *params, size_t len, char **reply,
-                                 char **record, store_written_fn *written, void *arg)
+                                 char **record, store_written_fn *written, void *arg,
+                                 int64_t *wait_timeout_ms)
 {
     *record = NULL;
     char *commit = NULL;
-    if (db_transact(s->db, params, len, reply, &commit) < 0 || !commit) {
+    int64_t timeout_ms = 0;
+    if (db_transact_blocking(s->db, params, len, reply, &commit, &timeout_ms) < 0 || !commit) {
         free(commit);
-        return STORE_UNCHANGED;
+        if (wait_timeout_ms)
+            *wait_timeout_ms = timeout_ms;
+        return wait_timeout_ms && timeout_ms > 0 ? STORE_BLOCKED : STORE_UNCHANGED;
     }
     if (journal_write(s->journal, JOURNAL_TXN, commit, strlen(commit)) < 0) {
         /* The change is in memory only. Acknowledging it could lose it; undoing it is not

@@ -38,6 +38,7 @@ enum store_result {
     STORE_UNCHANGED,    /* the transaction failed or changed nothing */
     STORE_COMMITTED,    /* changed, and durable */
     STORE_FAILED,       /* changed in memory but could not be made durable: dbd must exit */
+    STORE_BLOCKED,      /* failed on a "wait" with a timeout: may run again after a change */
 };
 
 /* Called with a committed transaction's change record once it is written to the journal, and
@@ -46,10 +47,12 @@ typedef void store_written_fn(void *arg, const char *record);
 
 /* Runs an RFC 7047 transaction. *reply is always set (malloc'd JSON); *record, when
  * committed, is the change record (malloc'd). `written` (may be NULL) is called between the
- * write and the fsync; STORE_COMMITTED is returned only after the fsync. */
+ * write and the fsync; STORE_COMMITTED is returned only after the fsync. STORE_BLOCKED sets
+ * *wait_timeout_ms (if not NULL) to the timeout of the "wait" that failed it (see
+ * db_transact_blocking()); without `wait_timeout_ms` such a failure is STORE_UNCHANGED. */
 enum store_result store_transact(struct store *store, const char *params, size_t len,
                                  char **reply, char **record, store_written_fn *written,
-                                 void *arg);
+                                 void *arg, int64_t *wait_timeout_ms);
 
 /* Compacts the journal if it has grown enough (or must be). Returns 0, or -1 (logged). */
 int store_maybe_compact(struct store *store);

@@ -82,9 +82,9 @@ static size_t message_pack(const ProtobufCMessage *msg, uint8_t **out)
 }
 
 /* Creates a nanomsg socket with vsw's receive cap and the given timeouts (-1: none). */
-static int socket_new(int protocol, int timeout_ms)
+static int socket_new(int domain, int protocol, int timeout_ms)
 {
-    int sock = nn_socket(AF_SP, protocol);
+    int sock = nn_socket(domain, protocol);
     if (sock < 0) {
         vlog_err("ipc: nn_socket failed: %s", nn_strerror(nn_errno()));
         return -1;
@@ -125,6 +125,21 @@ static void socket_unlink(const char *address)
 
 /* ---- Server ---- */
 
+/* The raw REP socket hands each request over with its routing header (`control`, a nanomsg
+ * message chunk); sending the reply with that header routes it back to the requester. */
+struct ipc_deferred {
+    uint32_t type;
+    uint64_t request_id;
+    void *control;     /* owned; NULL when the request came through ipc_server_process() */
+};
+
+struct ipc_deferred *ipc_reply_defer(struct ipc_reply *reply)
+{
+    if (!reply->deferred)
+        reply->deferred = calloc(1, sizeof *reply->deferred);
+    return reply->deferred;
+}
+
 void ipc_reply_message(struct ipc_reply *reply, const ProtobufCMessage *msg)
 {
     free(reply->payload);
@@ -160,7 +175,7 @@ int ipc_server_open(struct ipc_server *server, const char *rundir, const char *n
         vlog_err("ipc: socket path %s/%s is too long", rundir, name);
         return -1;
     }
-    server->sock = socket_new(NN_REP, -1);
+    server->sock = socket_new(AF_SP_RAW, NN_REP, -1);
     if (server->sock < 0)
         return -1;
     if (socket_bind(server->sock, server->address) < 0 ||
@@ -234,10 +249,40 @@ static void dispatch(const struct ipc_server *server, const Vsw__Envelope *env,
     protobuf_c_message_free_unpacked(request, NULL);
 }
 
-size_t ipc_server_process(const struct ipc_server *server, const void *frame, size_t len,
-                          uint8_t **reply_frame)
+/* Packs the reply envelope for a request of `type` and `request_id`. */
+static size_t reply_frame_pack(const struct ipc_server *server, uint32_t type,
+                               uint64_t request_id, struct ipc_reply *reply,
+                               uint8_t **reply_frame)
+{
+    Vsw__Envelope out = VSW__ENVELOPE__INIT;
+    Vsw__Error error = VSW__ERROR__INIT;
+    out.version = IPC_VERSION;
+    out.channel = server->channel;
+    out.type = type;
+    out.request_id = request_id;
+    if (reply->error.code != VSW__ERROR_CODE__ERROR_NONE) {
+        if (server->counters)
+            server->counters->request_errors++;
+        vlog_warn("ipc: refused a request on %s: %s: %s", server->address,
+                  ipc_error_code_name(reply->error.code), reply->error.message);
+        error.code = reply->error.code;
+        error.message = reply->error.message;
+        out.error = &error;
+    } else {
+        out.payload.data = reply->payload;
+        out.payload.len = reply->len;
+    }
+    return ipc_frame_pack(&out, reply_frame);
+}
+
+/* As ipc_server_process(); a request whose handler deferred its reply gives no frame and
+ * *deferred instead. */
+static size_t process_frame(const struct ipc_server *server, const void *frame, size_t len,
+                            uint8_t **reply_frame, struct ipc_deferred **deferred)
 {
     struct ipc_reply reply = { 0 };
+    *reply_frame = NULL;
+    *deferred = NULL;
     Vsw__Envelope *env = NULL;
     uint32_t type = 0;
     uint64_t request_id = 0;
@@ -258,35 +303,78 @@ size_t ipc_server_process(const struct ipc_server *server, const void *frame, si
     }
     if (env)
         vsw__envelope__free_unpacked(env, NULL);
-
-    Vsw__Envelope out = VSW__ENVELOPE__INIT;
-    Vsw__Error error = VSW__ERROR__INIT;
-    out.version = IPC_VERSION;
-    out.channel = server->channel;
-    out.type = type;
-    out.request_id = request_id;
-    if (reply.error.code != VSW__ERROR_CODE__ERROR_NONE) {
-        if (server->counters)
-            server->counters->request_errors++;
-        vlog_warn("ipc: refused a request on %s: %s: %s", server->address,
-                  ipc_error_code_name(reply.error.code), reply.error.message);
-        error.code = reply.error.code;
-        error.message = reply.error.message;
-        out.error = &error;
-    } else {
-        out.payload.data = reply.payload;
-        out.payload.len = reply.len;
+    if (reply.deferred) {
+        reply.deferred->type = type;
+        reply.deferred->request_id = request_id;
+        *deferred = reply.deferred;
+        free(reply.payload);
+        return 0;
     }
-    size_t out_len = ipc_frame_pack(&out, reply_frame);
+    size_t out_len = reply_frame_pack(server, type, request_id, &reply, reply_frame);
     free(reply.payload);
     return out_len;
+}
+
+size_t ipc_server_process(const struct ipc_server *server, const void *frame, size_t len,
+                          uint8_t **reply_frame)
+{
+    struct ipc_deferred *deferred;
+    return process_frame(server, frame, len, reply_frame, &deferred);
+}
+
+/* Sends `frame` to whoever sent the request that came with `control` (consumed). */
+static void send_routed(struct ipc_server *server, void *control, const uint8_t *frame,
+                        size_t len)
+{
+    struct nn_iovec iov = { (void *)frame, len };
+    struct nn_msghdr hdr = { &iov, 1, control ? &control : NULL, control ? NN_MSG : 0 };
+    if (nn_sendmsg(server->sock, &hdr, NN_DONTWAIT) < 0)
+        vlog_warn("ipc: reply on %s not sent: %s", server->address, nn_strerror(nn_errno()));
+}
+
+static void deferred_send(struct ipc_server *server, struct ipc_deferred *deferred,
+                          struct ipc_reply *reply)
+{
+    uint8_t *frame = NULL;
+    size_t len = reply_frame_pack(server, deferred->type, deferred->request_id, reply, &frame);
+    if (!frame) {
+        vlog_err("ipc: out of memory building a reply on %s", server->address);
+        if (deferred->control)
+            nn_freemsg(deferred->control);
+    } else {
+        send_routed(server, deferred->control, frame, len);
+    }
+    free(frame);
+    free(reply->payload);
+    free(deferred);
+}
+
+void ipc_deferred_reply(struct ipc_server *server, struct ipc_deferred *deferred,
+                        const ProtobufCMessage *msg)
+{
+    struct ipc_reply reply = { 0 };
+    ipc_reply_message(&reply, msg);
+    deferred_send(server, deferred, &reply);
+}
+
+void ipc_deferred_error(struct ipc_server *server, struct ipc_deferred *deferred,
+                        Vsw__ErrorCode code, const char *fmt, ...)
+{
+    struct ipc_reply reply = { 0 };
+    va_list args;
+    va_start(args, fmt);
+    ipc_error_vset(&reply.error, code, fmt, args);
+    va_end(args);
+    deferred_send(server, deferred, &reply);
 }
 
 void ipc_server_receive(struct ipc_server *server)
 {
     for (int i = 0; i < IPC_BATCH; i++) {
-        void *frame = NULL;
-        int len = nn_recv(server->sock, &frame, NN_MSG, NN_DONTWAIT);
+        void *frame = NULL, *control = NULL;
+        struct nn_iovec iov = { &frame, NN_MSG };
+        struct nn_msghdr hdr = { &iov, 1, &control, NN_MSG };
+        int len = nn_recvmsg(server->sock, &hdr, NN_DONTWAIT);
         if (len < 0) {
             if (nn_errno() != EAGAIN)
                 vlog_warn("ipc: receive on %s failed: %s", server->address,
@@ -296,13 +384,18 @@ void ipc_server_receive(struct ipc_server *server)
         if (server->counters)
             server->counters->requests++;
         uint8_t *reply = NULL;
-        size_t reply_len = ipc_server_process(server, frame, (size_t)len, &reply);
+        struct ipc_deferred *deferred = NULL;
+        size_t reply_len = process_frame(server, frame, (size_t)len, &reply, &deferred);
         nn_freemsg(frame);
-        if (reply_len == 0 && !reply)
+        if (deferred) {
+            deferred->control = control;   /* the handler answers later */
+        } else if (!reply) {
             vlog_err("ipc: out of memory building a reply on %s", server->address);
-        else if (nn_send(server->sock, reply, reply_len, NN_DONTWAIT) < 0)
-            vlog_warn("ipc: reply on %s not sent: %s", server->address,
-                      nn_strerror(nn_errno()));
+            if (control)
+                nn_freemsg(control);
+        } else {
+            send_routed(server, control, reply, reply_len);
+        }
         free(reply);
     }
 }
@@ -321,7 +414,7 @@ int ipc_client_open(struct ipc_client *client, const char *rundir, const char *n
         vlog_err("ipc: socket path %s/%s is too long", rundir, name);
         return -1;
     }
-    client->sock = socket_new(NN_REQ, timeout_ms);
+    client->sock = socket_new(AF_SP, NN_REQ, timeout_ms);
     if (client->sock < 0)
         return -1;
     /* nanomsg would resend an unanswered request after this interval; a resent transaction
@@ -468,7 +561,7 @@ int ipc_publisher_open(struct ipc_publisher *pub, const char *rundir, const char
         vlog_err("ipc: socket path %s/%s is too long", rundir, name);
         return -1;
     }
-    pub->sock = socket_new(NN_PUB, -1);
+    pub->sock = socket_new(AF_SP, NN_PUB, -1);
     if (pub->sock < 0)
         return -1;
     if (socket_bind(pub->sock, pub->address) < 0) {
@@ -525,7 +618,7 @@ int ipc_subscriber_open(struct ipc_subscriber *sub, const char *rundir, const ch
         vlog_err("ipc: socket path %s/%s is too long", rundir, name);
         return -1;
     }
-    sub->sock = socket_new(NN_SUB, -1);
+    sub->sock = socket_new(AF_SP, NN_SUB, -1);
     if (sub->sock < 0)
         return -1;
     int reconnect = 50, reconnect_max = 500;

@@ -43,17 +43,34 @@ struct ipc_counters {
 
 /* ---- Server side ---- */
 
-/* What a handler produces: a packed reply message or an error. */
+/* A request answered after its handler returned (ipc_reply_defer()). */
+struct ipc_deferred;
+
+/* What a handler produces: a packed reply message, an error, or a promise to answer later. */
 struct ipc_reply {
     uint8_t *payload;         /* malloc'd, owned by the reply */
     size_t len;
     struct ipc_error error;   /* error.code != VSW__ERROR_CODE__ERROR_NONE: an error reply */
+    struct ipc_deferred *deferred;   /* set by ipc_reply_defer(): nothing is sent now */
 };
 
 /* Packs `msg` as the reply. */
 void ipc_reply_message(struct ipc_reply *reply, const ProtobufCMessage *msg);
 void ipc_reply_error(struct ipc_reply *reply, Vsw__ErrorCode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Called by a handler that will answer later; the server goes on with other requests
+ * meanwhile. Returns the handle to answer with, which the handler then owns until
+ * ipc_deferred_reply() or ipc_deferred_error(); NULL when out of memory (answer now). */
+struct ipc_deferred *ipc_reply_defer(struct ipc_reply *reply);
+struct ipc_server;
+/* Send the reply to a deferred request and free the handle. A client that has gone away
+ * meanwhile is not an error: nanomsg drops a reply that has no connection to go to. */
+void ipc_deferred_reply(struct ipc_server *server, struct ipc_deferred *deferred,
+                        const ProtobufCMessage *msg);
+void ipc_deferred_error(struct ipc_server *server, struct ipc_deferred *deferred,
+                        Vsw__ErrorCode code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* `request` has been parsed as the route's descriptor and is freed after the handler returns. */
 typedef void ipc_handler_fn(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply);
@@ -79,7 +96,9 @@ struct ipc_server {
 };
 
 /* Binds a REP socket at <rundir>/<name> serving `channel` with the routes of that channel found
- * in `routes`. Returns 0, or -1 (logged). */
+ * in `routes`. Returns 0, or -1 (logged). The socket is raw (AF_SP_RAW): each request's
+ * routing header is kept with it, so a handler may answer later (ipc_reply_defer()) while
+ * other requests are served. */
 int ipc_server_open(struct ipc_server *server, const char *rundir, const char *name,
                     Vsw__Channel channel, const struct ipc_route *routes, size_t n_routes,
                     void *ctx, struct ipc_counters *counters);

@@ -993,6 +993,89 @@ TEST_F(DbdRequests, TenMegabyteTransactionIsRefused)
     EXPECT_TRUE(client_->Transact(AddBridgeTxn("small")).committed);
 }
 
+// A "wait" with a timeout in a transaction that changes nothing is RFC 7047's blocking wait:
+// dbd keeps it, serves other clients meanwhile, and answers it with the commit that
+// satisfies it; the vsw CLI could wait for cur_cfg this way, as OVSDB clients may.
+std::string WaitForBridgeTxn(const std::string &name, int timeout_ms)
+{
+    return "[\"Open_vSwitch\",{\"op\":\"wait\",\"timeout\":" + std::to_string(timeout_ms) +
+           ",\"table\":\"Bridge\",\"where\":[[\"name\",\"==\",\"" + name + "\"]],"
+           "\"columns\":[],\"until\":\"!=\",\"rows\":[]}]";
+}
+
+long long MsSince(Clock::time_point start)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+TEST_F(DbdRequests, WaitWithTimeoutIsAnsweredByTheCommitThatSatisfiesIt)
+{
+    TransactOutcome waited;
+    long long waited_ms = -1;
+    Clock::time_point start = Clock::now();
+    std::thread waiter([&] {
+        DbdClient c(rundir_, 10000);
+        waited = c.Transact(WaitForBridgeTxn("late", 8000));
+        waited_ms = MsSince(start);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Others are served while it waits, commits that do not satisfy it included.
+    Clock::time_point asked = Clock::now();
+    EXPECT_TRUE(client_->Transact(AddBridgeTxn("other")).committed);
+    EXPECT_TRUE(client_->Monitor().ok);
+    EXPECT_LT(MsSince(asked), 1000);
+    EXPECT_EQ(waited_ms, -1) << "answered before its condition held: " << waited.result;
+    EXPECT_TRUE(client_->Transact(AddBridgeTxn("late")).committed);
+    waiter.join();
+    EXPECT_TRUE(waited.Succeeded()) << waited.ipc_error << waited.result;
+    EXPECT_FALSE(waited.committed);
+    EXPECT_GE(waited_ms, 300);
+    EXPECT_LT(waited_ms, 4000) << "answered by its timeout, not by the commit";
+}
+
+TEST_F(DbdRequests, WaitWithTimeoutFailsWhenItPasses)
+{
+    Clock::time_point start = Clock::now();
+    TransactOutcome r = client_->Transact(WaitForBridgeTxn("never", 400));
+    long long ms = MsSince(start);
+    EXPECT_TRUE(r.replied) << r.ipc_error;
+    EXPECT_NE(r.result.find("\"error\":\"timed out\""), std::string::npos) << r.result;
+    EXPECT_NE(r.result.find("not met within 400 ms"), std::string::npos) << r.result;
+    EXPECT_GE(ms, 400);
+    EXPECT_LT(ms, 3000);
+    // A timeout of 0, and a wait in a transaction that also writes, are evaluated once: they
+    // fail at once, and the write is not made.
+    start = Clock::now();
+    r = client_->Transact(WaitForBridgeTxn("never", 0));
+    EXPECT_NE(r.result.find("\"error\":\"timed out\""), std::string::npos) << r.result;
+    std::string write_then_wait = AddBridgeTxn("written");
+    write_then_wait.pop_back();
+    write_then_wait += "," + WaitForBridgeTxn("never", 5000).substr(strlen("[\"Open_vSwitch\","));
+    r = client_->Transact(write_then_wait);
+    EXPECT_NE(r.result.find("\"error\":\"timed out\""), std::string::npos) << r.result;
+    EXPECT_FALSE(r.committed);
+    EXPECT_LT(MsSince(start), 1000);
+    ExpectUnchanged();
+}
+
+TEST_F(DbdRequests, WaitingTransactionsAreAnsweredWhenDbdStops)
+{
+    TransactOutcome waited;
+    std::thread waiter([&] {
+        DbdClient c(rundir_, 10000);
+        waited = c.Transact(WaitForBridgeTxn("late", 8000));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Clock::time_point start = Clock::now();
+    dbd_->Stop();
+    waiter.join();
+    EXPECT_FALSE(waited.replied);
+    EXPECT_EQ(waited.code, VSW__ERROR_CODE__ERROR_UNAVAILABLE) << waited.ipc_error;
+    EXPECT_NE(waited.ipc_error.find("vsw-dbd is stopping"), std::string::npos)
+        << waited.ipc_error;
+    EXPECT_LT(MsSince(start), 5000);
+}
+
 TEST_F(DbdRequests, MalformedTransactionsAreRefusedAndChangeNothing)
 {
     const std::string root = "[\"Open_vSwitch\",";

@@ -407,6 +407,36 @@ TEST_F(Txn, MaxRows)
     EXPECT_EQ(Rows("Open_vSwitch"), 1u);
 }
 
+// db_transact_blocking() tells the caller (vsw-dbd) which failures may be retried: a "wait"
+// whose condition does not hold yet and that has a positive timeout.
+TEST_F(Txn, WaitWithTimeoutReportsItsTimeoutToTheCaller)
+{
+    InitWithBridge();
+    auto blocked_ms = [&](const std::string &ops) {
+        std::string params = "[\"Open_vSwitch\"," + ops + "]";
+        char *reply = nullptr, *commit = nullptr;
+        int64_t timeout_ms = -1;
+        int rc = db_transact_blocking(db_, params.data(), params.size(), &reply, &commit,
+                                      &timeout_ms);
+        free(reply);
+        free(commit);
+        return std::make_pair(rc, timeout_ms);
+    };
+    const std::string unmet = R"("table":"Bridge","where":[["name","==","br9"]],"columns":[],)"
+                              R"("until":"!=","rows":[])";
+    EXPECT_EQ(blocked_ms(R"({"op":"wait","timeout":250,)" + unmet + "}"), std::make_pair(-1, int64_t{250}));
+    EXPECT_EQ(blocked_ms(R"({"op":"wait","timeout":0,)" + unmet + "}"), std::make_pair(-1, int64_t{0}));
+    EXPECT_EQ(blocked_ms(R"({"op":"wait",)" + unmet + "}"), std::make_pair(-1, int64_t{0}));
+    // Held, or failed by something else: nothing to retry.
+    EXPECT_EQ(blocked_ms(R"({"op":"wait","timeout":250,"table":"Bridge","where":[],)"
+                         R"("columns":[],"until":"!=","rows":[]})"),
+              std::make_pair(0, int64_t{0}));
+    EXPECT_EQ(blocked_ms(R"({"op":"abort"},{"op":"wait","timeout":250,)" + unmet + "}"),
+              std::make_pair(-1, int64_t{0}));
+    MustFail(R"({"op":"wait","timeout":250,)" + unmet + "}",
+             "timed out: \"wait\" condition on table Bridge not met within 250 ms");
+}
+
 TEST_F(Txn, Wait)
 {
     InitWithBridge();

@@ -57,7 +57,7 @@ class Store : public ::testing::Test {
     {
         char *reply = nullptr, *record = nullptr;
         enum store_result r = store_transact(&store_, params.data(), params.size(), &reply,
-                                             &record, nullptr, nullptr);
+                                             &record, nullptr, nullptr, nullptr);
         EXPECT_NE(reply, nullptr);
         free(reply);
         free(record);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbd/db.h"
 #include "dbd/dbd.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -14,6 +15,10 @@ struct waiting_txn {
     char *params;
     uint64_t deadline_ms;
     struct ipc_deferred *deferred;
+    /* A committed transaction waiting for its then_wait condition is answered with its own
+     * reply (malloc'd result), not the wait's. NULL for a client's own waiting transaction. */
+    char *answer_result;
+    uint64_t answer_seq;
 };
 
 static void on_deadline(void *arg);
@@ -53,13 +58,22 @@ static void arm_timer(struct dbd *dbd)
                  "commit only");
 }
 
+static struct waiting_txn *add(struct dbd *dbd, const char *params, int64_t timeout_ms,
+                               struct ipc_reply *reply);
+
 int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
                 struct ipc_reply *reply)
+{
+    return add(dbd, params, timeout_ms, reply) ? 0 : -1;
+}
+
+static struct waiting_txn *add(struct dbd *dbd, const char *params, int64_t timeout_ms,
+                               struct ipc_reply *reply)
 {
     struct waiting *w = &dbd->waiting;
     if (w->n >= WAITING_MAX) {
         vlog_warn("%zu transactions wait already: one more is answered at once", w->n);
-        return -1;
+        return NULL;
     }
     struct waiting_txn *t = calloc(1, sizeof *t);
     if (!t || !(t->params = strdup(params)) || !(t->deferred = ipc_reply_defer(reply))) {
@@ -67,7 +81,7 @@ int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
             free(t->params);
         free(t);
         vlog_err("out of memory keeping a waiting transaction");
-        return -1;
+        return NULL;
     }
     t->deadline_ms = loop_now_ms() + (uint64_t)timeout_ms;
     struct waiting_txn **tail = &w->head;
@@ -76,6 +90,104 @@ int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
     *tail = t;
     w->n++;
     arm_timer(dbd);
+    return t;
+}
+
+/* Whether a result array holds no error. */
+static bool result_ok(const char *result)
+{
+    struct json *json = json_parse(result, strlen(result), NULL);
+    bool ok = json_is_array(json);
+    for (size_t i = 0; ok && i < json_array_size(json); i++)
+        ok = json_object_get(json_array_at(json, i), "error") == NULL;
+    json_free(json);
+    return ok;
+}
+
+/* The integer `column` of the single row of `table`, into *value; false if there is not
+ * exactly one row or the column is not an integer. */
+static bool read_single_integer(struct dbd *dbd, const char *db_name, const char *table,
+                                const char *column, int64_t *value)
+{
+    struct json *op = json_object_new();
+    json_object_put(op, "op", json_string_new("select"));
+    json_object_put(op, "table", json_string_new(table));
+    json_object_put(op, "where", json_array_new());
+    json_object_put(op, "columns",
+                    json_array_append(json_array_new(), json_string_new(column)));
+    struct json *params = json_array_append(json_array_new(), json_string_new(db_name));
+    json_array_append(params, op);
+    char *text = json_to_string(params);
+    json_free(params);
+    char *reply = NULL;
+    bool found = false;
+    if (db_transact(dbd->store.db, text, strlen(text), &reply, NULL) == 0) {
+        struct json *results = json_parse(reply, strlen(reply), NULL);
+        const struct json *rows = json_object_get(json_array_at(results, 0), "rows");
+        const struct json *cell = json_array_size(rows) == 1
+                                      ? json_object_get(json_array_at(rows, 0), column)
+                                      : NULL;
+        found = json_is_integer(cell);
+        if (found)
+            *value = json_integer(cell);
+        json_free(results);
+    }
+    free(reply);
+    free(text);
+    return found;
+}
+
+/* [<db>, wait until a row of `table` has `column` >= `value`, for at most `ms`]. */
+static char *wait_at_least(const char *db_name, const char *table, const char *column,
+                           int64_t value, uint32_t ms)
+{
+    struct json *cond = json_array_append(json_array_new(), json_string_new(column));
+    json_array_append(cond, json_string_new(">="));
+    json_array_append(cond, json_integer_new(value));
+    struct json *op = json_object_new();
+    json_object_put(op, "op", json_string_new("wait"));
+    json_object_put(op, "table", json_string_new(table));
+    json_object_put(op, "where", json_array_append(json_array_new(), cond));
+    json_object_put(op, "columns", json_array_new());
+    json_object_put(op, "until", json_string_new("!="));
+    json_object_put(op, "rows", json_array_new());
+    json_object_put(op, "timeout", json_integer_new(ms));
+    struct json *params = json_array_append(json_array_new(), json_string_new(db_name));
+    json_array_append(params, op);
+    char *text = json_to_string(params);
+    json_free(params);
+    return text;
+}
+
+int waiting_after_commit(struct dbd *dbd, const Vsw__TransactRequest *req,
+                         Vsw__TransactReply *answer, struct ipc_reply *reply)
+{
+    const char *db_name = db_get_schema(dbd->store.db)->name;
+    int64_t target;
+    if (!read_single_integer(dbd, db_name, req->then_wait_table, req->then_wait_reaches,
+                             &target))
+        return -1;
+    char *params = wait_at_least(db_name, req->then_wait_table, req->then_wait_column, target,
+                                 req->then_wait_ms);
+    Vsw__TransactReply now = VSW__TRANSACT_REPLY__INIT;
+    int64_t timeout_ms = 0;
+    enum store_result outcome = dbd_transact(dbd, params, &now, &timeout_ms);
+    if (outcome != STORE_BLOCKED) {
+        answer->waited = result_ok(now.result_json);
+        free(now.result_json);
+        free(params);
+        return -1;
+    }
+    free(now.result_json);
+    char *result = strdup(answer->result_json);
+    struct waiting_txn *t = result ? add(dbd, params, timeout_ms, reply) : NULL;
+    free(params);
+    if (!t) {
+        free(result);
+        return -1;
+    }
+    t->answer_result = result;
+    t->answer_seq = answer->seq;
     return 0;
 }
 
@@ -85,7 +197,19 @@ static void forget(struct waiting *w, struct waiting_txn **link)
     *link = t->next;
     w->n--;
     free(t->params);
+    free(t->answer_result);
     free(t);
+}
+
+/* Answers a committed transaction that waited: its own result, and whether the wait held. */
+static void answer_committed(struct dbd *dbd, struct waiting_txn *t, bool waited)
+{
+    Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
+    out.result_json = t->answer_result;
+    out.committed = true;
+    out.seq = t->answer_seq;
+    out.waited = waited;
+    ipc_deferred_reply(&dbd->api, t->deferred, &out.base);
 }
 
 /* Runs the waiting transactions; answers those that no longer wait, or whose deadline is
@@ -107,7 +231,9 @@ static void run_all(struct dbd *dbd, uint64_t now)
             link = &t->next;
             continue;
         }
-        if (outcome == STORE_FAILED)
+        if (t->answer_result)
+            answer_committed(dbd, t, outcome != STORE_BLOCKED && result_ok(out.result_json));
+        else if (outcome == STORE_FAILED)
             ipc_deferred_error(&dbd->api, t->deferred, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
                                "the journal write failed");
         else
@@ -137,8 +263,11 @@ void waiting_abandon(struct dbd *dbd, const char *why)
 {
     struct waiting *w = &dbd->waiting;
     while (w->head) {
-        ipc_deferred_error(&dbd->api, w->head->deferred, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
-                           "%s", why);
+        if (w->head->answer_result)
+            answer_committed(dbd, w->head, false);
+        else
+            ipc_deferred_error(&dbd->api, w->head->deferred,
+                               VSW__ERROR_CODE__ERROR_UNAVAILABLE, "%s", why);
         forget(w, &w->head);
     }
     if (w->timer >= 0)

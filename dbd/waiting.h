@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lib/ipc.h"
+#include "proto/dbd.pb-c.h"
 
 /* Beyond this many waiting transactions a new one is answered at once (timed out). */
 #define WAITING_MAX 1024
@@ -34,10 +35,19 @@ bool waiting_allowed(const char *params);
 int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
                 struct ipc_reply *reply);
 
+/* For a committed `req` that asks to wait (then_wait_ms): keeps a wait for its condition and
+ * defers `reply`, to be answered with `answer` (copied) once the condition holds (waited) or
+ * its time has passed. Returns 0, or -1 when the caller answers now: the condition held
+ * already (answer->waited set), or cannot be waited for (no single row, not an integer, full,
+ * out of memory). */
+int waiting_after_commit(struct dbd *dbd, const Vsw__TransactRequest *req,
+                         Vsw__TransactReply *answer, struct ipc_reply *reply);
+
 /* Runs every waiting transaction again: the database has just changed. */
 void waiting_retry(struct dbd *dbd);
 
-/* Answers every waiting transaction with ERROR_UNAVAILABLE: dbd is stopping. */
+/* Answers every waiting transaction: with ERROR_UNAVAILABLE, or a committed one with its
+ * answer, not waited. dbd is stopping. */
 void waiting_abandon(struct dbd *dbd, const char *why);
 
 #endif

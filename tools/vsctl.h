@@ -19,6 +19,15 @@ struct db_schema;
 #define VSCTL_EXIT_FAILED 1   /* not found, condition false, the request failed */
 #define VSCTL_EXIT_USAGE 2    /* the command line is wrong; nothing was sent */
 
+/* After a commit, wait until `column` of the single row of `table` reaches the value its
+ * `reaches` column was given, for at most `ms`. */
+struct vsctl_then_wait {
+    const char *table;
+    const char *column;
+    const char *reaches;
+    unsigned int ms;
+};
+
 /* How the layer reaches the database. Every function returns 0, or -1 with *error (malloc'd,
  * the caller frees) when the database could not be asked at all. */
 struct vsctl_backend {
@@ -30,18 +39,25 @@ struct vsctl_backend {
      * *assumed: it is the client's own copy, which transact() may yet refute with
      * VSCTL_SCHEMA_CHANGED. */
     int (*get_schema)(void *aux, const struct db_schema **schema, bool *assumed, char **error);
-    /* Milliseconds on a monotonic clock, and a wait of at most `ms` for the root row's cur_cfg
-     * to reach `cfg`: true as soon as the backend saw it did (the IPC backend follows
-     * vsw-dbd's updates), false when `ms` passed or the backend cannot tell, after which the
-     * caller reads cur_cfg itself. */
+    /* Milliseconds on a monotonic clock. */
     uint64_t (*now_ms)(void *aux);
-    bool (*wait_cfg)(void *aux, int64_t cfg, unsigned int ms);
-    /* Whether wait_cfg() sees updates as they come: then the caller reads cur_cfg only as a
-     * fallback, rarely. */
-    bool (*follows_updates)(void *aux);
-    /* Called before a commit that will be waited for (may be NULL): the IPC backend starts
-     * following updates then, so that commands that only read never subscribe. */
-    void (*will_wait)(void *aux);
+    /* Runs `params`: a transaction of one RFC 7047 "wait" with a timeout of `ms`, which holds
+     * once the root row's cur_cfg has reached the value waited for. Returns whether it held
+     * within `ms` (false too when the database could not be asked: the caller's read of
+     * cur_cfg then says why). */
+    bool (*wait_cfg)(void *aux, const char *params, unsigned int ms);
+    /* Whether wait_cfg() blocks in the database until the condition holds (vsw-dbd keeps the
+     * transaction and answers it with the commit that satisfies it): then one call may cover
+     * a second, and the caller reads cur_cfg only when it timed out. Otherwise wait_cfg()
+     * asks once and sleeps, and the caller polls with short waits. May be NULL (no). */
+    bool (*wait_blocks)(void *aux);
+    /* May be NULL. As transact(), but a transaction that commits is answered only once the
+     * single row of then_wait->table has then_wait->column at least what its
+     * then_wait->reaches column holds after the commit, or then_wait->ms has passed; *waited
+     * says whether it held. The commit that waits for vsw-switchd costs one request then. */
+    int (*transact_then_wait)(void *aux, const char *params,
+                              const struct vsctl_then_wait *then_wait, char **result,
+                              bool *waited, char **error);
     void *aux;
 };
 

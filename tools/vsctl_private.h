@@ -463,6 +463,7 @@ struct vsctl_ctx {
     bool root_checked;              /* vsctl_need_root() ran this attempt */
     struct vsctl_model model;
     size_t n_reads;                 /* requests sent (for tests and statistics) */
+    bool cfg_waited;                /* the commit was answered once switchd had applied it */
 
     /* The backend's schema turned out not to be the database's before anything was printed:
      * the invocation runs again from the start with the database's (vsctl_run). */

@@ -136,6 +136,7 @@ static void put_ops(struct vsctl_buf *params, const struct json *ops)
  * `pending`; `prefix` may be NULL) and parses the result array. */
 static enum vsctl_status transact(struct vsctl_ctx *ctx, const struct json *prefix,
                                   bool pending, const struct json *extra,
+                                  const struct vsctl_then_wait *then_wait,
                                   struct json **results)
 {
     if (have_get_symbols(ctx)) {
@@ -158,8 +159,12 @@ static enum vsctl_status transact(struct vsctl_ctx *ctx, const struct json *pref
     buf_putc(&params, ']');
 
     char *reply = NULL, *error = NULL;
+    const struct vsctl_backend *b = ctx->backend;
     ctx->n_reads++;
-    int rc = ctx->backend->transact(ctx->backend->aux, buf_cstr(&params), &reply, &error);
+    int rc = then_wait && b->transact_then_wait
+                 ? b->transact_then_wait(b->aux, buf_cstr(&params), then_wait, &reply,
+                                         &ctx->cfg_waited, &error)
+                 : b->transact(b->aux, buf_cstr(&params), &reply, &error);
     buf_free(&params);
     if (rc == VSCTL_SCHEMA_CHANGED) {
         ctx->schema_changed = !ctx->printed;
@@ -192,7 +197,7 @@ static enum vsctl_status transact(struct vsctl_ctx *ctx, const struct json *pref
 bool vsctl_schema_refuted(struct vsctl_ctx *ctx)
 {
     struct json *results = NULL;
-    transact(ctx, NULL, false, NULL, &results);
+    transact(ctx, NULL, false, NULL, NULL, &results);
     json_free(results);
     return ctx->schema_changed;
 }
@@ -303,7 +308,7 @@ enum vsctl_status vsctl_query(struct vsctl_ctx *ctx, enum vsctl_view view,
         json_array_append(extra, json_object_put(json_object_new(), "op",
                                                  json_string_new("abort")));
     struct json *results = NULL;
-    enum vsctl_status status = transact(ctx, NULL, pending, extra, &results);
+    enum vsctl_status status = transact(ctx, NULL, pending, extra, NULL, &results);
     json_free(extra);
     size_t n_front = pending ? ctx->front.n : 0, n_ops = pending ? ctx->ops.n : 0;
     if (status == VSCTL_OK)
@@ -413,11 +418,17 @@ enum vsctl_status vsctl_commit(struct vsctl_ctx *ctx, int64_t *next_cfg)
     json_object_put(comment, "comment", json_string_new(ctx->comment));
     struct json *prefix = json_array_append(json_array_new(), comment);
     struct json *extra = commit_extra(ctx, bump);
-    if (bump && ctx->backend->will_wait)
-        ctx->backend->will_wait(ctx->backend->aux);
+    /* vsw-dbd may answer the commit only once vsw-switchd has written cur_cfg: the wait then
+     * costs no request of its own. Within a second; vsctl_wait_for_cfg() waits further. */
+    uint64_t now = ctx->backend->now_ms(ctx->backend->aux);
+    uint64_t left = ctx->deadline_ms > now ? ctx->deadline_ms - now : 0;
+    struct vsctl_then_wait then_wait = { root_table(ctx), "cur_cfg", "next_cfg",
+                                         left < 1000 ? (unsigned int)left : 1000 };
+    ctx->cfg_waited = false;
 
     struct json *results = NULL;
-    status = transact(ctx, prefix, true, extra, &results);
+    status = transact(ctx, prefix, true, extra, bump && then_wait.ms ? &then_wait : NULL,
+                      &results);
     size_t n_sent = 1 + ctx->front.n + ctx->ops.n + vj_size(extra);
     json_free(prefix);
     json_free(extra);
@@ -436,7 +447,7 @@ static enum vsctl_status read_cur_cfg(struct vsctl_ctx *ctx, int64_t *cur_cfg)
                                            op_select(root_table(ctx), json_array_new(),
                                                      json_strings("cur_cfg", NULL)));
     struct json *results = NULL;
-    enum vsctl_status status = transact(ctx, NULL, false, extra, &results);
+    enum vsctl_status status = transact(ctx, NULL, false, extra, NULL, &results);
     json_free(extra);
     if (status != VSCTL_OK)
         return status;
@@ -448,22 +459,52 @@ static enum vsctl_status read_cur_cfg(struct vsctl_ctx *ctx, int64_t *cur_cfg)
     return status;
 }
 
+/* [<db>, wait until a root row has cur_cfg >= cfg, for at most `ms`]: the rows matching the
+ * condition, projected on no column, stop being the empty set. */
+static char *wait_cfg_params(const struct vsctl_ctx *ctx, int64_t cfg, unsigned int ms)
+{
+    struct json *cond = json_array_append(json_strings("cur_cfg", ">=", NULL),
+                                          json_integer_new(cfg));
+    struct json *op = json_object_new();
+    json_object_put(op, "op", json_string_new("wait"));
+    json_object_put(op, "table", json_string_new(root_table(ctx)));
+    json_object_put(op, "where", json_array_append(json_array_new(), cond));
+    json_object_put(op, "columns", json_array_new());
+    json_object_put(op, "until", json_string_new("!="));
+    json_object_put(op, "rows", json_array_new());
+    json_object_put(op, "timeout", json_integer_new(ms));
+    struct json *params = json_array_append(json_array_new(),
+                                            json_string_new(ctx->schema->name));
+    json_array_append(params, op);
+    char *text = json_to_string(params);
+    json_free(params);
+    return text;
+}
+
 enum vsctl_status vsctl_wait_for_cfg(struct vsctl_ctx *ctx, int64_t next_cfg)
 {
+    if (ctx->cfg_waited)
+        return VSCTL_OK;   /* the commit's answer came once switchd had applied it */
     const struct vsctl_backend *b = ctx->backend;
-    /* A backend that follows the updates learns of cur_cfg when switchd writes it; reading is
-     * then the fallback for an update it missed, every 10 ms. Otherwise poll with a cheap
-     * select: after 1 ms first (switchd often applies that fast), then backing off to 10 ms
-     * so a slow apply costs dbd little. */
-    bool following = b->follows_updates && b->follows_updates(b->aux);
-    unsigned int delay_ms = following ? 10 : 1;
+    /* A backend whose wait blocks in vsw-dbd is answered by the commit that raises cur_cfg;
+     * cur_cfg is read only after each second without it. Otherwise poll: after 1 ms first
+     * (switchd often applies that fast), then backing off to 10 ms so a slow apply costs dbd
+     * little. */
+    bool blocks = b->wait_blocks && b->wait_blocks(b->aux);
+    unsigned int delay_ms = blocks ? 1000 : 1;
     for (;;) {
         int64_t cur_cfg;
         uint64_t now = b->now_ms(b->aux);
         uint64_t left = ctx->deadline_ms > now ? ctx->deadline_ms - now : 0;
-        if (left && b->wait_cfg(b->aux, next_cfg, left < delay_ms ? (unsigned int)left
-                                                                  : delay_ms))
-            return VSCTL_OK;
+        if (left) {
+            unsigned int ms = left < delay_ms ? (unsigned int)left : delay_ms;
+            char *params = wait_cfg_params(ctx, next_cfg, ms);
+            ctx->n_reads++;
+            bool held = b->wait_cfg(b->aux, params, ms);
+            free(params);
+            if (held)
+                return VSCTL_OK;
+        }
         enum vsctl_status status = read_cur_cfg(ctx, &cur_cfg);
         if (status != VSCTL_OK)
             return status;
@@ -473,7 +514,8 @@ enum vsctl_status vsctl_wait_for_cfg(struct vsctl_ctx *ctx, int64_t next_cfg)
             return vsctl_fail(ctx, VSCTL_EXIT_FAILED, "timed out waiting for vsw-switchd to "
                               "apply the change (next_cfg %" PRId64 ", cur_cfg %" PRId64 "); "
                               "the change is committed", next_cfg, cur_cfg);
-        delay_ms = delay_ms * 2 > 10 ? 10 : delay_ms * 2;
+        if (!blocks)
+            delay_ms = delay_ms * 2 > 10 ? 10 : delay_ms * 2;
     }
 }
 

@@ -419,11 +419,11 @@ static int run_db_commands(const struct cli *cli, int argc, char **argv)
 {
     struct vsctl_ipc ipc;
     struct vsctl_backend backend;
-    vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, !cli->db.no_wait, &backend);
+    vsctl_ipc_init(&ipc, cli->rundir, cli->db.timeout_ms, &backend);
     int rc = vsctl_run(&cli->db, argc, argv, &backend, stdout, stderr);
-    /* Exiting closes the sockets. Closing them with nn_close() first waits for nanomsg's
-     * worker thread to take each down and then to stop: a fifth of a millisecond per call of
-     * a command that scripts run by the thousand. */
+    /* Exiting closes the socket. Closing it with nn_close() first waits for nanomsg's worker
+     * thread to take it down and then to stop: a fifth of a millisecond per call of a command
+     * that scripts run by the thousand. */
     if (fflush(stdout) != 0) {
         fprintf(stderr, "vsw: writing the output failed: %s\n", strerror(errno));
         rc = rc == VSCTL_EXIT_OK ? VSCTL_EXIT_FAILED : rc;

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -83,6 +84,7 @@ struct TransactOutcome {
     bool committed = false;
     bool schema_mismatch = false;
     uint64_t seq = 0;
+    bool waited = false;
 
     // Replied, and no element of the result is an error.
     bool Succeeded() const
@@ -123,10 +125,30 @@ class DbdClient {
     // `digest`: the schema digest to send ("": none, run whatever the schema).
     TransactOutcome Transact(const std::string &params, const std::string &digest = "")
     {
-        TransactOutcome out;
         Vsw__TransactRequest req = VSW__TRANSACT_REQUEST__INIT;
         req.params_json = const_cast<char *>(params.c_str());
         req.schema_digest = const_cast<char *>(digest.c_str());
+        return Send(&req);
+    }
+
+    // After committing, waits up to `ms` for Open_vSwitch.cur_cfg to reach next_cfg.
+    TransactOutcome TransactThenWaitForCurCfg(const std::string &params, uint32_t ms,
+                                              const char *table = "Open_vSwitch")
+    {
+        Vsw__TransactRequest req = VSW__TRANSACT_REQUEST__INIT;
+        req.params_json = const_cast<char *>(params.c_str());
+        req.schema_digest = const_cast<char *>("");
+        req.then_wait_ms = ms;
+        req.then_wait_table = const_cast<char *>(table);
+        req.then_wait_column = const_cast<char *>("cur_cfg");
+        req.then_wait_reaches = const_cast<char *>("next_cfg");
+        return Send(&req);
+    }
+
+    TransactOutcome Send(Vsw__TransactRequest *request)
+    {
+        Vsw__TransactRequest &req = *request;
+        TransactOutcome out;
         ProtobufCMessage *reply = nullptr;
         struct ipc_error err;
         if (ipc_call(&client_, VSW__DBD_TYPE__DBD_TRANSACT, &req.base,
@@ -141,6 +163,7 @@ class DbdClient {
         out.committed = r->committed;
         out.schema_mismatch = r->schema_mismatch;
         out.seq = r->seq;
+        out.waited = r->waited;
         protobuf_c_message_free_unpacked(reply, nullptr);
         return out;
     }
@@ -1008,15 +1031,49 @@ long long MsSince(Clock::time_point start)
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
+// A request sent by another client from a thread of its own, which waits for its answer:
+// ms() is -1 until it came, then how long after the start it came.
+class RequestInBackground {
+  public:
+    RequestInBackground(const std::string &rundir,
+                        std::function<TransactOutcome(DbdClient &)> send)
+        : start_(Clock::now()), thread_([this, rundir, send] {
+              DbdClient c(rundir, 10000);
+              TransactOutcome r = send(c);
+              std::lock_guard<std::mutex> lock(mutex_);
+              outcome_ = r;
+              ms_ = MsSince(start_);
+          })
+    {
+    }
+    ~RequestInBackground()
+    {
+        if (thread_.joinable())
+            thread_.join();
+    }
+    long long ms()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return ms_;
+    }
+    TransactOutcome Answer()
+    {
+        thread_.join();
+        return outcome_;
+    }
+
+  private:
+    Clock::time_point start_;
+    std::mutex mutex_;
+    TransactOutcome outcome_;
+    long long ms_ = -1;
+    std::thread thread_;
+};
+
 TEST_F(DbdRequests, WaitWithTimeoutIsAnsweredByTheCommitThatSatisfiesIt)
 {
-    TransactOutcome waited;
-    long long waited_ms = -1;
-    Clock::time_point start = Clock::now();
-    std::thread waiter([&] {
-        DbdClient c(rundir_, 10000);
-        waited = c.Transact(WaitForBridgeTxn("late", 8000));
-        waited_ms = MsSince(start);
+    RequestInBackground waiter(rundir_, [](DbdClient &c) {
+        return c.Transact(WaitForBridgeTxn("late", 8000));
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     // Others are served while it waits, commits that do not satisfy it included.
@@ -1024,13 +1081,13 @@ TEST_F(DbdRequests, WaitWithTimeoutIsAnsweredByTheCommitThatSatisfiesIt)
     EXPECT_TRUE(client_->Transact(AddBridgeTxn("other")).committed);
     EXPECT_TRUE(client_->Monitor().ok);
     EXPECT_LT(MsSince(asked), 1000);
-    EXPECT_EQ(waited_ms, -1) << "answered before its condition held: " << waited.result;
+    EXPECT_EQ(waiter.ms(), -1) << "answered before its condition held";
     EXPECT_TRUE(client_->Transact(AddBridgeTxn("late")).committed);
-    waiter.join();
+    TransactOutcome waited = waiter.Answer();
     EXPECT_TRUE(waited.Succeeded()) << waited.ipc_error << waited.result;
     EXPECT_FALSE(waited.committed);
-    EXPECT_GE(waited_ms, 300);
-    EXPECT_LT(waited_ms, 4000) << "answered by its timeout, not by the commit";
+    EXPECT_GE(waiter.ms(), 300);
+    EXPECT_LT(waiter.ms(), 4000) << "answered by its timeout, not by the commit";
 }
 
 TEST_F(DbdRequests, WaitWithTimeoutFailsWhenItPasses)
@@ -1060,20 +1117,87 @@ TEST_F(DbdRequests, WaitWithTimeoutFailsWhenItPasses)
 
 TEST_F(DbdRequests, WaitingTransactionsAreAnsweredWhenDbdStops)
 {
-    TransactOutcome waited;
-    std::thread waiter([&] {
-        DbdClient c(rundir_, 10000);
-        waited = c.Transact(WaitForBridgeTxn("late", 8000));
+    RequestInBackground waiter(rundir_, [](DbdClient &c) {
+        return c.Transact(WaitForBridgeTxn("late", 8000));
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    Clock::time_point start = Clock::now();
     dbd_->Stop();
-    waiter.join();
+    TransactOutcome waited = waiter.Answer();
     EXPECT_FALSE(waited.replied);
     EXPECT_EQ(waited.code, VSW__ERROR_CODE__ERROR_UNAVAILABLE) << waited.ipc_error;
     EXPECT_NE(waited.ipc_error.find("vsw-dbd is stopping"), std::string::npos)
         << waited.ipc_error;
-    EXPECT_LT(MsSince(start), 5000);
+    EXPECT_LT(waiter.ms(), 5000);
+}
+
+// The vsw CLI's commit that waits for vsw-switchd: answered once cur_cfg has reached the
+// next_cfg the commit set, with no second request.
+const char kBumpNextCfg[] = "[\"Open_vSwitch\",{\"op\":\"mutate\",\"table\":\"Open_vSwitch\","
+                            "\"where\":[],\"mutations\":[[\"next_cfg\",\"+=\",1]]}]";
+
+std::string SetCurCfgTxn(long long value)
+{
+    return "[\"Open_vSwitch\",{\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],"
+           "\"row\":{\"cur_cfg\":" + std::to_string(value) + "}}]";
+}
+
+TEST_F(DbdRequests, CommitThenWaitIsAnsweredWhenCurCfgReachesNextCfg)
+{
+    RequestInBackground committer(rundir_, [](DbdClient &c) {
+        return c.TransactThenWaitForCurCfg(kBumpNextCfg, 8000);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(committer.ms(), -1) << "answered before cur_cfg reached next_cfg";
+    // next_cfg went from 0 to 1; a cur_cfg short of it does not end the wait.
+    EXPECT_TRUE(client_->Transact(SetCurCfgTxn(0)).Succeeded());
+    EXPECT_TRUE(client_->Transact(AddBridgeTxn("meanwhile")).committed);
+    EXPECT_EQ(committer.ms(), -1);
+    EXPECT_TRUE(client_->Transact(SetCurCfgTxn(1)).committed);
+    TransactOutcome r = committer.Answer();
+    EXPECT_TRUE(r.Succeeded()) << r.ipc_error << r.result;
+    EXPECT_TRUE(r.committed);
+    EXPECT_TRUE(r.waited);
+    EXPECT_NE(r.seq, 0u);
+    EXPECT_GE(committer.ms(), 300);
+    EXPECT_LT(committer.ms(), 4000) << "answered by its timeout, not by the commit of cur_cfg";
+}
+
+TEST_F(DbdRequests, CommitThenWaitIsAnsweredAnywayWhenItsTimePasses)
+{
+    Clock::time_point start = Clock::now();
+    TransactOutcome r = client_->TransactThenWaitForCurCfg(kBumpNextCfg, 400);
+    EXPECT_TRUE(r.committed) << r.ipc_error << r.result;
+    EXPECT_FALSE(r.waited);
+    EXPECT_GE(MsSince(start), 400);
+    EXPECT_LT(MsSince(start), 3000);
+    // Already reached: answered at once, waited. A condition that cannot be waited for (no
+    // such table) or a transaction that does not commit: answered at once, not waited.
+    EXPECT_TRUE(client_->Transact(SetCurCfgTxn(5)).committed);
+    start = Clock::now();
+    r = client_->TransactThenWaitForCurCfg(kBumpNextCfg, 5000);   // next_cfg 2 <= 5
+    EXPECT_TRUE(r.committed && r.waited) << r.result;
+    r = client_->TransactThenWaitForCurCfg(kBumpNextCfg, 5000, "Nonesuch");
+    EXPECT_TRUE(r.committed) << r.result;
+    EXPECT_FALSE(r.waited);
+    r = client_->TransactThenWaitForCurCfg(
+        "[\"Open_vSwitch\",{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+        "\"mutations\":[[\"next_cfg\",\"+=\",1]]},{\"op\":\"abort\"}]", 5000);
+    EXPECT_FALSE(r.committed) << r.result;
+    EXPECT_FALSE(r.waited);
+    EXPECT_LT(MsSince(start), 1000);
+}
+
+TEST_F(DbdRequests, CommitWaitingWhenDbdStopsIsAnsweredCommittedNotWaited)
+{
+    RequestInBackground committer(rundir_, [](DbdClient &c) {
+        return c.TransactThenWaitForCurCfg(kBumpNextCfg, 8000);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    dbd_->Stop();
+    TransactOutcome r = committer.Answer();
+    EXPECT_TRUE(r.replied) << r.ipc_error;
+    EXPECT_TRUE(r.committed);
+    EXPECT_FALSE(r.waited);
 }
 
 TEST_F(DbdRequests, MalformedTransactionsAreRefusedAndChangeNothing)

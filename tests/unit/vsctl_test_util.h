@@ -76,8 +76,8 @@ class MemoryDb {
         size_t out_len = 0, err_len = 0;
         FILE *out = open_memstream(&out_buf, &out_len);
         FILE *err = open_memstream(&err_buf, &err_len);
-        vsctl_backend backend = { TransactCb, SchemaCb, NowCb, WaitCfgCb, nullptr, nullptr,
-                                  this };
+        vsctl_backend backend = { TransactCb, SchemaCb, NowCb,    WaitCfgCb,
+                                  nullptr,    nullptr,  this };
         requests_.clear();
         Result r;
         r.exit_code = vsctl_run(options, (int)args.size(), argv.data(), &backend, out, err);
@@ -172,11 +172,19 @@ class MemoryDb {
         return self->assumed_ ? 0 : -1;
     }
     static uint64_t NowCb(void *aux) { return static_cast<MemoryDb *>(aux)->now_ms; }
-    static bool WaitCfgCb(void *aux, int64_t cfg, unsigned int ms)
+    // The engine evaluates a wait once, as a database that does not block would; the
+    // client's time passes by `ms` when it does not hold.
+    static bool WaitCfgCb(void *aux, const char *params, unsigned int ms)
     {
-        (void)cfg;   // not following updates: the caller reads
-        SleepCb(aux, ms);
-        return false;
+        MemoryDb *self = static_cast<MemoryDb *>(aux);
+        self->requests_.push_back(params);
+        char *reply = nullptr, *commit = nullptr;
+        bool held = db_transact(self->db_, params, strlen(params), &reply, &commit) == 0;
+        free(reply);
+        free(commit);
+        if (!held)
+            SleepCb(aux, ms);
+        return held;
     }
     static void SleepCb(void *aux, unsigned int ms)
     {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "switchd/bridge.h"
 #include "switchd/reconcile.h"
 #include "switchd/switchd.h"
@@ -38,9 +39,35 @@ static void on_peer_up(struct daemon *d, struct peer_link *link)
         idl_sync(&s->idl);
 }
 
+static void on_status_timer(void *arg);
+
+static void on_status_retry(void *arg)
+{
+    struct switchd *s = arg;
+    s->status_retry_timer = -1;
+    on_status_timer(s);
+}
+
+/* Every SWITCHD_STATUS_INTERVAL_MS, unless changes are being applied (see switchd.h). */
 static void on_status_timer(void *arg)
 {
     struct switchd *s = arg;
+    uint64_t now = loop_now_ms();
+    if (!s->status_due_since_ms)
+        s->status_due_since_ms = now;
+    bool busy = now - s->last_change_ms < SWITCHD_STATUS_QUIET_MS;
+    if (busy && now - s->status_due_since_ms < SWITCHD_STATUS_MAX_DELAY_MS) {
+        if (s->status_retry_timer >= 0)
+            return;
+        s->status_retry_timer = loop_add_timer(&s->daemon.loop, SWITCHD_STATUS_QUIET_MS, 0,
+                                               on_status_retry, s);
+        if (s->status_retry_timer >= 0) {
+            s->status_rounds_put_off++;
+            return;
+        }
+        vlog_warn("cannot put the status round off: running it now");
+    }
+    s->status_due_since_ms = 0;
     s->stats_due = true;
     reconcile_schedule(s);
 }
@@ -48,11 +75,12 @@ static void on_status_timer(void *arg)
 static int open_sockets(struct switchd *s)
 {
     struct daemon *d = &s->daemon;
-    static struct daemon_counter counters[2];
+    static struct daemon_counter counters[3];
     counters[0] = (struct daemon_counter){ "reconciliations", &s->reconciliations };
     counters[1] = (struct daemon_counter){ "port_additions_alone", &s->growths };
+    counters[2] = (struct daemon_counter){ "status_rounds_put_off", &s->status_rounds_put_off };
     d->own_counters = counters;
-    d->n_own_counters = 2;
+    d->n_own_counters = 3;
     d->on_peer_up = on_peer_up;
     if (daemon_open_control(d, switchd_routes, switchd_n_routes) < 0 ||
         daemon_add_peer(d, "vsw-dbd", "dbd.sock", VSW__CHANNEL__CHANNEL_DBD,
@@ -69,7 +97,7 @@ static int open_sockets(struct switchd *s)
 
 int main(int argc, char **argv)
 {
-    static struct switchd switchd = { .reconcile_timer = -1 };
+    static struct switchd switchd = { .reconcile_timer = -1, .status_retry_timer = -1 };
     int exit_code;
     if (daemon_init(&switchd.daemon, "vsw-switchd", "switchd", argc, argv, NULL, 0,
                     &exit_code) < 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/loop.h"
 #include "switchd/bridge.h"
 #include "switchd/datapath.h"
 #include "switchd/name_index.h"
@@ -285,6 +286,8 @@ static void forget_attachments(struct bridge_config *br, int first)
 /* Brings flowd to `config` and writes the status back. Returns 0, or -1 to retry. */
 static int apply_config(struct switchd *s, struct switch_config *config)
 {
+    if (!s->stats_due)
+        s->last_change_ms = loop_now_ms();   /* the status round's own is no change */
     for (int b = 0; b < config->n_bridges; b++)
         bridge_assign_ofports(&config->bridges[b]);
     bool applied = datapath_apply(s, config) == 0;
@@ -320,6 +323,7 @@ static int apply_growth(struct switchd *s, struct switch_config *config)
         struct bridge_config *br = &config->bridges[b];
         if (br->first_new_port == br->n_ports)
             continue;
+        s->last_change_ms = loop_now_ms();
         bridge_assign_new_ofports(br);
         if (datapath_add_new_ports(s, br) < 0)
             applied = false;

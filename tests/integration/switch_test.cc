@@ -99,6 +99,14 @@ class Switch : public ::testing::Test {
         return Ok("get " + table + " " + row + " " + column);
     }
 
+    // A daemon counter from `vsw status --verbose`, -1 if absent.
+    long Counter(const std::string &name)
+    {
+        std::string out = Ok("status --verbose");
+        size_t at = out.find(name);
+        return at == std::string::npos ? -1L : atol(out.c_str() + at + name.size());
+    }
+
     static VswInstance *vsw_;
     std::string br_;
 };
@@ -189,12 +197,7 @@ TEST_F(Switch, PortsOnlyAddedAreAppliedAloneWithTheirSettings)
         bulk += " -- add-port " + br_ + " " + p + " -- set Interface " + p + " type=internal";
     }
     Ok(bulk.substr(4));
-    auto counter = [&](const std::string &name) {
-        std::string out = Ok("status --verbose");
-        size_t at = out.find(name);
-        return at == std::string::npos ? -1L : atol(out.c_str() + at + name.size());
-    };
-    long growths = counter("port_additions_alone");
+    long growths = Counter("port_additions_alone");
     ASSERT_GE(growths, 0);
     // One by one, with settings: a tag, a port number asked for, two hosts on one VLAN.
     std::string tagged = br_ + "t1", numbered = br_ + "n1";
@@ -203,7 +206,7 @@ TEST_F(Switch, PortsOnlyAddedAreAppliedAloneWithTheirSettings)
     Ok("add-port " + br_ + " " + numbered + " -- set Interface " + numbered +
        " type=internal ofport_request=777");
     Host a = AddHost("10.86.0.1/24", "tag=5"), b = AddHost("10.86.0.2/24", "tag=5");
-    EXPECT_EQ(counter("port_additions_alone") - growths, 4);
+    EXPECT_EQ(Counter("port_additions_alone") - growths, 4);
 
     FlowdClient flowd(vsw_->rundir());
     std::string t = FlowdPort(flowd, tagged);
@@ -221,9 +224,9 @@ TEST_F(Switch, PortsOnlyAddedAreAppliedAloneWithTheirSettings)
     std::string number = Get("Interface", br_ + "b7", "ofport");
     Ok("del-port " + br_ + " " + br_ + "b7");
     EXPECT_EQ(FlowdPort(flowd, br_ + "b7"), "");
-    long before = counter("port_additions_alone");
+    long before = Counter("port_additions_alone");
     Ok("add-port " + br_ + " " + br_ + "b7 -- set Interface " + br_ + "b7 type=internal");
-    EXPECT_EQ(counter("port_additions_alone") - before, 1);
+    EXPECT_EQ(Counter("port_additions_alone") - before, 1);
     EXPECT_EQ(Get("Interface", br_ + "b7", "ofport"), number) << "the lowest free number";
     EXPECT_NE(FlowdPort(flowd, br_ + "b7"), "");
 }
@@ -273,6 +276,28 @@ TEST_F(Switch, SwitchdWritesBackPortNumbersStateAndCurCfg)
         return stats.find("rx_packets=0,") == std::string::npos &&
                stats.find("rx_packets=") != std::string::npos;
     }, 7000, 250)) << Get("Interface", a.veth->host(), "statistics");
+}
+
+// The 5 s status round is put off while changes are being applied (its cost grows with the
+// ports whose status changed, and a change would wait behind it), and runs once they pause.
+TEST_F(Switch, StatusRoundGivesWayToChangesAndRunsOnceTheyPause)
+{
+    long put_off = Counter("status_rounds_put_off");
+    ASSERT_GE(put_off, 0);
+    // A change every 50 ms for 6 s: at least one round falls due meanwhile.
+    std::string last;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+    for (int i = 0; std::chrono::steady_clock::now() < until; i++) {
+        last = br_ + "s" + std::to_string(i);
+        Ok("add-port " + br_ + " " + last + " -- set Interface " + last + " type=internal");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_GT(Counter("status_rounds_put_off"), put_off);
+    // Once they pause, the round put off runs within half a second and its own time, not at
+    // the next period: the last port gets its first statistics.
+    EXPECT_TRUE(WaitUntil([&] {
+        return Get("Interface", last, "statistics").find("rx_packets=") != std::string::npos;
+    }, 3000, 100)) << Get("Interface", last, "statistics");
 }
 
 TEST_F(Switch, MissingDeviceIsReportedThenAttachedWhenItAppears)

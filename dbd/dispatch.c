@@ -61,16 +61,18 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
     Vsw__TransactReply out = VSW__TRANSACT_REPLY__INIT;
     int64_t timeout_ms = 0;
     enum store_result outcome = dbd_transact(dbd, req->params_json, &out, &timeout_ms);
-    if (outcome == STORE_FAILED)
+    if (outcome == STORE_FAILED) {
         ipc_reply_error(reply, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
                         "the journal write failed; the change may or may not survive the "
                         "restart of vsw-dbd");
-    else if (outcome == STORE_COMMITTED && req->then_wait_ms > 0) {
+    } else if (outcome == STORE_COMMITTED && req->then_wait_ms > 0) {
+        /* Answered once its condition holds, unless it cannot wait. */
         if (waiting_after_commit(dbd, req, &out, reply) < 0)
             ipc_reply_message(reply, &out.base);
-    } else if (outcome != STORE_BLOCKED || !waiting_allowed(req->params_json) ||
-               waiting_add(dbd, req->params_json, timeout_ms, reply) < 0)
+    } else if (!(outcome == STORE_BLOCKED && waiting_allowed(req->params_json) &&
+                 waiting_add(dbd, req->params_json, timeout_ms, reply) == 0)) {
         ipc_reply_message(reply, &out.base);
+    }
     free(out.result_json);
 }
 

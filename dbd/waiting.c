@@ -58,15 +58,7 @@ static void arm_timer(struct dbd *dbd)
                  "commit only");
 }
 
-static struct waiting_txn *add(struct dbd *dbd, const char *params, int64_t timeout_ms,
-                               struct ipc_reply *reply);
-
-int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
-                struct ipc_reply *reply)
-{
-    return add(dbd, params, timeout_ms, reply) ? 0 : -1;
-}
-
+/* Keeps `params` and defers `reply`; NULL when full or out of memory. */
 static struct waiting_txn *add(struct dbd *dbd, const char *params, int64_t timeout_ms,
                                struct ipc_reply *reply)
 {
@@ -91,6 +83,12 @@ static struct waiting_txn *add(struct dbd *dbd, const char *params, int64_t time
     w->n++;
     arm_timer(dbd);
     return t;
+}
+
+int waiting_add(struct dbd *dbd, const char *params, int64_t timeout_ms,
+                struct ipc_reply *reply)
+{
+    return add(dbd, params, timeout_ms, reply) ? 0 : -1;
 }
 
 /* Whether a result array holds no error. */

@@ -322,10 +322,17 @@ size_t ipc_server_process(const struct ipc_server *server, const void *frame, si
     return process_frame(server, frame, len, reply_frame, &deferred);
 }
 
-/* Sends `frame` to whoever sent the request that came with `control` (consumed). */
+/* Sends `frame` to whoever sent the request that came with `control` (consumed). A NULL
+ * `frame` is a reply that could not be built: the request goes unanswered. */
 static void send_routed(struct ipc_server *server, void *control, const uint8_t *frame,
                         size_t len)
 {
+    if (!frame) {
+        vlog_err("ipc: out of memory building a reply on %s", server->address);
+        if (control)
+            nn_freemsg(control);
+        return;
+    }
     struct nn_iovec iov = { (void *)frame, len };
     struct nn_msghdr hdr = { &iov, 1, control ? &control : NULL, control ? NN_MSG : 0 };
     if (nn_sendmsg(server->sock, &hdr, NN_DONTWAIT) < 0)
@@ -337,13 +344,7 @@ static void deferred_send(struct ipc_server *server, struct ipc_deferred *deferr
 {
     uint8_t *frame = NULL;
     size_t len = reply_frame_pack(server, deferred->type, deferred->request_id, reply, &frame);
-    if (!frame) {
-        vlog_err("ipc: out of memory building a reply on %s", server->address);
-        if (deferred->control)
-            nn_freemsg(deferred->control);
-    } else {
-        send_routed(server, deferred->control, frame, len);
-    }
+    send_routed(server, deferred->control, frame, len);
     free(frame);
     free(reply->payload);
     free(deferred);
@@ -387,15 +388,10 @@ void ipc_server_receive(struct ipc_server *server)
         struct ipc_deferred *deferred = NULL;
         size_t reply_len = process_frame(server, frame, (size_t)len, &reply, &deferred);
         nn_freemsg(frame);
-        if (deferred) {
+        if (deferred)
             deferred->control = control;   /* the handler answers later */
-        } else if (!reply) {
-            vlog_err("ipc: out of memory building a reply on %s", server->address);
-            if (control)
-                nn_freemsg(control);
-        } else {
+        else
             send_routed(server, control, reply, reply_len);
-        }
         free(reply);
     }
 }

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbd/schema.h"
 #include "dbd/store.h"
 #include "dbd/waiting.h"
 #include "lib/daemon.h"
+#include "ovsdb/schema.h"
 #include "proto/dbd.pb-c.h"
 
 #define DBD_HEARTBEAT_INTERVAL_MS 1000
@@ -29,12 +29,6 @@ struct dbd {
     bool failed;                   /* a commit could not be made durable: exit non-zero */
     struct waiting waiting;        /* transactions waiting for a "wait" condition */
 };
-
-/* Runs one client transaction (`params`, RFC 7047 transact params) and fills `out` with the
- * reply (out->result_json malloc'd: the caller frees it). STORE_FAILED has stopped the loop;
- * STORE_BLOCKED sets *wait_timeout_ms (see store_transact()). */
-enum store_result dbd_transact(struct dbd *dbd, const char *params, Vsw__TransactReply *out,
-                               int64_t *wait_timeout_ms);
 
 #include "dbd/builtin_schema.h"
 

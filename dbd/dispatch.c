@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbd/db.h"
 #include "dbd/dbd.h"
 #include "dbd/waiting.h"
 #include "lib/log.h"
+#include "ovsdb/db.h"
 
 /* Publishes a commit as soon as it is written, before it is durable: subscribers (switchd)
  * start applying it during the fsync instead of after it. The client's reply still waits for
@@ -25,8 +25,11 @@ static void publish_update(void *arg, const char *record)
     waiting_retry(dbd);
 }
 
-enum store_result dbd_transact(struct dbd *dbd, const char *params, Vsw__TransactReply *out,
-                               int64_t *wait_timeout_ms)
+/* Runs one client transaction (`params`, RFC 7047 transact params) and fills `out` with the
+ * reply (out->result_json malloc'd: the caller frees it). STORE_FAILED has stopped the loop;
+ * STORE_BLOCKED sets *wait_timeout_ms (see store_transact()). */
+static enum store_result dbd_transact(struct dbd *dbd, const char *params,
+                                      Vsw__TransactReply *out, int64_t *wait_timeout_ms)
 {
     char *result = NULL, *record = NULL;
     enum store_result outcome = store_transact(&dbd->store, params, strlen(params), &result,

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbd/db.h"
 #include "dbd/journal.h"
-#include "dbd/schema.h"
 #include "lib/log.h"
+#include "ovsdb/db.h"
+#include "ovsdb/schema.h"
 
 /* State while replaying the journal at open. */
 struct replay {

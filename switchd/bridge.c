@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbd/idl.h"
 #include "lib/log.h"
+#include "ovsdb/idl.h"
 #include "switchd/name_index.h"
 
 static void copy_name(char *dst, size_t size, const char *src)

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dbd/idl.h"
 #include "lib/daemon.h"
+#include "ovsdb/idl.h"
 #include "proto/flowd.pb-c.h"
 
 /* Interface statistics and link state are written back this often. */

@@ -28,10 +28,10 @@
 #include "tests/integration/harness.h"
 
 extern "C" {
-#include "dbd/idl.h"
-#include "dbd/schema.h"
 #include "lib/ipc.h"
 #include "lib/json.h"
+#include "ovsdb/idl.h"
+#include "ovsdb/schema.h"
 #include "proto/dbd.pb-c.h"
 }
 

@@ -1,4 +1,4 @@
-// dbd/db references and records: garbage collection, strong and weak references, change
+// ovsdb/db references and records: garbage collection, strong and weak references, change
 // records that replay to the same state, snapshots, monitor snapshots, schema conversion.
 #include "tests/unit/db_test_util.h"
 

@@ -1,4 +1,4 @@
-// dbd/db performance contract: a transaction costs in proportion to what it touches, not to the
+// ovsdb/db performance contract: a transaction costs in proportion to what it touches, not to the
 // size of the database. Bounds are generous multiples of what a slow machine takes, so that
 // only an algorithmic regression (a scan, a quadratic loop) trips them.
 #include "tests/unit/db_test_util.h"

@@ -11,8 +11,8 @@
 #include <string>
 
 extern "C" {
-#include "dbd/db.h"
 #include "lib/json.h"
+#include "ovsdb/db.h"
 }
 
 namespace dbtest {

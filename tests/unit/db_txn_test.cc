@@ -1,4 +1,4 @@
-// dbd/db transactions: every RFC 7047 operation, named UUIDs, conditions, mutations, and every
+// ovsdb/db transactions: every RFC 7047 operation, named UUIDs, conditions, mutations, and every
 // kind of violation rejected with a precise error and the database unchanged.
 #include "tests/unit/db_test_util.h"
 

@@ -1,4 +1,4 @@
-// dbd/schema and dbd/datum: the vswitch schema loads with the types Open vSwitch gives its
+// ovsdb/schema and ovsdb/datum: the vswitch schema loads with the types Open vSwitch gives its
 // columns; broken schemas are rejected with a message naming the spot; values parse, check and
 // print as RFC 7047 and ovs-vsctl write them.
 #include <gtest/gtest.h>
@@ -9,10 +9,11 @@
 #include <string>
 
 extern "C" {
-#include "dbd/compiled_schema.h"
-#include "dbd/datum.h"
-#include "dbd/schema.h"
+#include "dbd/builtin_schema.h"
 #include "lib/json.h"
+#include "ovsdb/datum.h"
+#include "ovsdb/schema.h"
+#include "ovsdb/vswitch_schema.h"
 }
 
 namespace {
@@ -510,7 +511,7 @@ TEST(CompiledSchema, IsTheParsedBuiltInSchema)
     char *error = nullptr;
     SchemaPtr parsed(db_schema_parse(dbd_builtin_schema, strlen(dbd_builtin_schema), &error));
     ASSERT_TRUE(parsed) << error;
-    const db_schema *compiled = dbd_compiled_schema();
+    const db_schema *compiled = vswitch_schema();
     EXPECT_STREQ(compiled->name, parsed->name);
     EXPECT_STREQ(compiled->version, parsed->version);
     EXPECT_TRUE(compiled->is_static);
@@ -553,7 +554,7 @@ TEST(CompiledSchema, IsTheParsedBuiltInSchema)
     EXPECT_STREQ(db_schema_json(compiled), db_schema_json(parsed.get()));
     char digest[DB_SCHEMA_DIGEST_SIZE];
     db_schema_digest(dbd_builtin_schema, strlen(dbd_builtin_schema), digest);
-    EXPECT_STREQ(dbd_compiled_schema_digest, digest);
+    EXPECT_STREQ(vswitch_schema_digest, digest);
     db_schema_free(const_cast<db_schema *>(compiled));   // a no-op: it is static
-    EXPECT_STREQ(dbd_compiled_schema()->name, "Open_vSwitch");
+    EXPECT_STREQ(vswitch_schema()->name, "Open_vSwitch");
 }

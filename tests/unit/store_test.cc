@@ -9,9 +9,9 @@
 #include <string>
 
 extern "C" {
-#include "dbd/db.h"
 #include "dbd/journal.h"
 #include "dbd/store.h"
+#include "ovsdb/db.h"
 }
 
 namespace {

@@ -16,9 +16,9 @@
 #include <vector>
 
 extern "C" {
-#include "dbd/db.h"
 #include "lib/json.h"
-#include "tools/vsctl.h"
+#include "ovsdb/db.h"
+#include "tools/cli/vsctl.h"
 }
 
 namespace vsctltest {

@@ -5,7 +5,7 @@
 #include "tests/unit/vsctl_test_util.h"
 
 extern "C" {
-#include "tools/vsctl_private.h"
+#include "tools/cli/vsctl_private.h"
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -20,9 +21,18 @@
 #include "lib/version.h"
 #include "tools/daemons.h"
 
-/* A daemon that dies this soon after starting is crash-looping: wait before the next try. */
+/* A daemon killed from outside (SIGKILL, SIGTERM) this soon after starting, three times in a
+ * row, is restarted after a pause: something keeps killing it. */
 #define QUICK_DEATH_MS 1000
-#define CRASH_LOOP_DELAY_MS 1000
+#define KILL_LOOP_DELAY_MS 1000
+/* A daemon that fails by itself (exits non-zero, or crashes) again within a minute of its start
+ * is crash-looping: from the second failure in a row, each restart waits twice as long as the
+ * one before, 1 s, 2 s, 4 s ... up to a minute. A minute of life resets the count. */
+#define FAILURE_RESET_MS 60000
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
+/* The end of a daemon's log searched for its last error, for `vsw status`. */
+#define LOG_TAIL_BYTES 16384
 #define READY_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
 
@@ -32,7 +42,8 @@ struct child {
     pid_t pid;                   /* 0: not running */
     uint64_t started_ms;
     unsigned restarts;
-    unsigned quick_deaths;       /* consecutive */
+    unsigned quick_deaths;       /* consecutive kills from outside, each soon after a start */
+    unsigned failures;           /* consecutive failures of its own, each within a minute */
     int restart_timer;           /* pending delayed restart, or -1 */
 };
 
@@ -136,6 +147,93 @@ static struct child *child_by_pid(struct supervisor *s, pid_t pid)
     return NULL;
 }
 
+/* A death the daemon did not cause: a signal only another process sends. */
+static bool killed_from_outside(int status)
+{
+    return WIFSIGNALED(status) && (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGTERM);
+}
+
+/* How long to wait before restarting a daemon that died after living `lived` ms. */
+static uint64_t restart_delay(struct child *c, int status, uint64_t lived)
+{
+    if (killed_from_outside(status)) {
+        c->quick_deaths = lived < QUICK_DEATH_MS ? c->quick_deaths + 1 : 0;
+        return c->quick_deaths > 2 ? KILL_LOOP_DELAY_MS : 0;
+    }
+    c->quick_deaths = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        c->failures = 0;
+        return 0;
+    }
+    c->failures = lived < FAILURE_RESET_MS ? c->failures + 1 : 1;
+    if (c->failures < 2)
+        return 0;
+    unsigned doublings = c->failures - 2;
+    return doublings >= 6 ? BACKOFF_MAX_MS : BACKOFF_FIRST_MS << doublings;
+}
+
+/* The last line the daemon logged at error level ("" if none), from the end of its log. */
+static void last_logged_error(const struct supervisor *s, const struct child *c, char *buf,
+                              size_t size)
+{
+    char path[PATH_MAX], name[64];
+    buf[0] = '\0';
+    snprintf(name, sizeof name, "%s.log", c->info->name);
+    if (path_in(path, sizeof path, s->logdir, name) < 0)
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    static char tail[LOG_TAIL_BYTES + 1];
+    struct stat st;
+    off_t from = fstat(fd, &st) == 0 && st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES
+                                                                    : 0;
+    ssize_t n = pread(fd, tail, LOG_TAIL_BYTES, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    tail[n] = '\0';
+    const char *found = NULL;
+    for (const char *p = strstr(tail, " err: "); p; p = strstr(p + 1, " err: "))
+        found = p + strlen(" err: ");
+    if (!found)
+        return;
+    size_t len = strcspn(found, "\n");
+    snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), found);
+}
+
+/* Writes <short_name>.last-exit in the run directory: how the daemon last ended, when it comes
+ * back, and the last error it logged. `vsw status` shows it for a daemon that is down. */
+static void record_exit(const struct supervisor *s, const struct child *c, const char *how,
+                        uint64_t lived, uint64_t delay)
+{
+    char path[PATH_MAX], name[64], when[32], next[32], error[1024];
+    snprintf(name, sizeof name, "%s.last-exit", c->info->short_name);
+    if (path_in(path, sizeof path, s->rundir, name) < 0)
+        return;
+    time_t now = time(NULL);
+    struct tm tm;
+    time_t restart = now + (time_t)((delay + 999) / 1000);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    strftime(next, sizeof next, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&restart, &tm));
+    last_logged_error(s, c, error, sizeof error);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        vlog_warn("cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s at %s after %llu ms", how, when, (unsigned long long)lived);
+    if (c->failures > 1)
+        fprintf(f, ", failure %u in a row", c->failures);
+    if (delay)
+        fprintf(f, "; next start at %s (in %llu s)", next,
+                (unsigned long long)(delay + 999) / 1000);
+    fprintf(f, "\n");
+    if (error[0])
+        fprintf(f, "last error: %s\n", error);
+    fclose(f);
+}
+
 static void child_died(struct supervisor *s, struct child *c, int status)
 {
     char how[96];
@@ -144,11 +242,17 @@ static void child_died(struct supervisor *s, struct child *c, int status)
     if (s->stopping)
         return;
     uint64_t lived = loop_now_ms() - c->started_ms;
-    c->quick_deaths = lived < QUICK_DEATH_MS ? c->quick_deaths + 1 : 0;
+    uint64_t delay = restart_delay(c, status, lived);
     c->restarts++;
-    uint64_t delay = c->quick_deaths > 2 ? CRASH_LOOP_DELAY_MS : 0;
-    vlog_warn("%s %s after %llu ms; restarting%s (restart %u)", c->info->name, how,
-              (unsigned long long)lived, delay ? " in 1 s: it is crash-looping" : "", c->restarts);
+    record_exit(s, c, how, lived, delay);
+    if (delay)
+        vlog_warn("%s %s after %llu ms; restarting in %llu ms: it is %s (restart %u)",
+                  c->info->name, how, (unsigned long long)lived, (unsigned long long)delay,
+                  killed_from_outside(status) ? "killed again and again" : "crash-looping",
+                  c->restarts);
+    else
+        vlog_warn("%s %s after %llu ms; restarting (restart %u)", c->info->name, how,
+                  (unsigned long long)lived, c->restarts);
     if (delay)
         c->restart_timer = loop_add_timer(&s->loop, delay, 0, on_restart_timer, c);
     else
@@ -221,6 +325,9 @@ static void remove_leftovers(const struct supervisor *s)
         if (path_in(path, sizeof path, s->rundir, name) == 0)
             unlink(path);
         snprintf(name, sizeof name, "%s.pid", vsw_daemons[i].short_name);
+        if (path_in(path, sizeof path, s->rundir, name) == 0)
+            unlink(path);
+        snprintf(name, sizeof name, "%s.last-exit", vsw_daemons[i].short_name);
         if (path_in(path, sizeof path, s->rundir, name) == 0)
             unlink(path);
     }

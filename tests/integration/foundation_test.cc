@@ -376,6 +376,51 @@ TEST(Lifecycle, StopLeavesNoProcessAndNoSocket)
     EXPECT_EQ(vsw.Ctl("stop").exit_code, 0);
 }
 
+// A daemon that fails by itself again and again (here vsw-dbd, whose database file has become a
+// directory it cannot open) is restarted after longer and longer pauses, not in a loop, and
+// `vsw status` says why it is down. Once the cause is gone, it comes back at its next start.
+TEST(Lifecycle, DaemonFailingAgainAndAgainIsRestartedLessAndLessOftenAndStatusSaysWhy)
+{
+    VswInstance vsw;
+    ASSERT_EQ(vsw.Ctl("start").exit_code, 0);
+    std::string db = vsw.rundir() + "/conf.db";
+    ASSERT_EQ(Shell("mv " + db + " " + db + ".moved && mkdir " + db).exit_code, 0);
+    ASSERT_EQ(kill(vsw.Pid("dbd"), SIGKILL), 0);
+
+    std::string log_path = vsw.rundir() + "/vsw-supervisor.log";
+    ASSERT_TRUE(WaitFor([&] {
+        return ReadFile(log_path).find("restarting in 4000 ms") != std::string::npos;
+    }, 30000)) << ReadFile(log_path);
+    std::string log = ReadFile(log_path);
+    size_t first = log.find("restarting in 1000 ms: it is crash-looping");
+    size_t second = log.find("restarting in 2000 ms: it is crash-looping");
+    EXPECT_NE(first, std::string::npos) << log;
+    EXPECT_NE(second, std::string::npos) << log;
+    EXPECT_LT(first, second) << log;
+    EXPECT_LT(second, log.find("restarting in 4000 ms")) << log;
+
+    CommandResult status;
+    ASSERT_TRUE(WaitFor([&] {
+        status = vsw.Vsw("status");
+        return status.output.find("failure 4 in a row") != std::string::npos;
+    }, 10000)) << status.output;
+    EXPECT_EQ(status.exit_code, 1);
+    EXPECT_NE(status.output.find("vsw-dbd      down"), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("    exited with status 1 at "), std::string::npos)
+        << status.output;
+    EXPECT_NE(status.output.find("; next start at "), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("    last error: journal: cannot open " + db +
+                                 ": Is a directory"),
+              std::string::npos)
+        << status.output;
+
+    ASSERT_EQ(Shell("rmdir " + db + " && mv " + db + ".moved " + db).exit_code, 0);
+    EXPECT_TRUE(vsw.WaitAllUp(20000)) << vsw.Vsw("status").output;
+    CommandResult stopped = vsw.Ctl("stop");
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+    EXPECT_EQ(Shell("ls " + vsw.rundir() + "/*.last-exit").exit_code, 2);
+}
+
 TEST(Lifecycle, StartTwiceKeepsTheRunningInstance)
 {
     VswInstance vsw;

@@ -120,6 +120,19 @@ static void print_details(const Vsw__StatusReply *status)
     }
 }
 
+/* Why a daemon that is down stopped: the supervisor's note (<daemon>.last-exit), indented. */
+static void print_last_exit(const struct cli *cli, const struct vsw_daemon_info *daemon)
+{
+    char path[PATH_MAX + 64], line[1200];
+    snprintf(path, sizeof path, "%s/%s.last-exit", cli->rundir, daemon->short_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        printf("    %s%s", line, strchr(line, '\n') ? "" : "\n");
+    fclose(f);
+}
+
 static int cmd_status(const struct cli *cli, int argc, char **argv)
 {
     bool verbose = argc == 1;
@@ -138,6 +151,7 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
                          &vsw__status_reply__descriptor, &reply, &err) < 0) {
             printf("%-12s %-5s %-8s %-10s %-8s %s\n", vsw_daemons[i].name, "down", "-", "-", "-",
                    "-");
+            print_last_exit(cli, &vsw_daemons[i]);
             down++;
             continue;
         }

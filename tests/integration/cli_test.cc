@@ -379,16 +379,16 @@ TEST_F(DbCommands, FailModeControllersAndManagers)
     Fails("set-fail-mode fk secure", 1, "fk is a fake bridge");
     Fails("set-fail-mode nope secure", 1, "no bridge named nope");
 
-    EXPECT_EQ(Ok("set-controller br0 tcp:10.0.0.2:6653 tcp:10.0.0.1:6653"), "");
+    EXPECT_EQ(Ok("set-controller br0 tcp:127.0.0.2:6653 tcp:127.0.0.1:6653"), "");
     EXPECT_EQ(Ok("get-controller br0 -- get-controller fk"),
-              "tcp:10.0.0.1:6653\ntcp:10.0.0.2:6653\ntcp:10.0.0.1:6653\ntcp:10.0.0.2:6653\n");
-    EXPECT_EQ(Ok("set-controller br0 ssl:10.0.0.3:6653 -- get-controller br0"),
-              "ssl:10.0.0.3:6653\n");
-    EXPECT_EQ(Ok("--columns=target --bare list Controller"), "ssl:10.0.0.3:6653\n")
+              "tcp:127.0.0.1:6653\ntcp:127.0.0.2:6653\ntcp:127.0.0.1:6653\ntcp:127.0.0.2:6653\n");
+    EXPECT_EQ(Ok("set-controller br0 ssl:127.0.0.3:6653 -- get-controller br0"),
+              "ssl:127.0.0.3:6653\n");
+    EXPECT_EQ(Ok("--columns=target --bare list Controller"), "ssl:127.0.0.3:6653\n")
         << "the replaced controllers are garbage collected";
     EXPECT_EQ(Ok("del-controller br0 -- get-controller br0"), "");
     EXPECT_EQ(Ok("--columns=target --bare list Controller"), "");
-    Fails("set-controller fk tcp:10.0.0.1:6653", 1, "fk is a fake bridge");
+    Fails("set-controller fk tcp:127.0.0.1:6653", 1, "fk is a fake bridge");
     Result r = Vsw("set-controller br0 bogus");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.err.find("vsw: warning: target type \"bogus\" is possibly erroneous"),
@@ -396,10 +396,10 @@ TEST_F(DbCommands, FailModeControllersAndManagers)
         << r.err;
 
     EXPECT_EQ(Ok("get-manager"), "");
-    EXPECT_EQ(Ok("set-manager ptcp:6640 ssl:10.0.0.9:6632"), "");
-    EXPECT_EQ(Ok("get-manager"), "ptcp:6640\nssl:10.0.0.9:6632\n");
-    EXPECT_EQ(Ok("set-manager ptcp:6640 -- get-manager"), "ptcp:6640\n");
-    EXPECT_EQ(Ok("--columns=target --bare list Manager"), "ptcp:6640\n");
+    EXPECT_EQ(Ok("set-manager ptcp:6640:127.0.0.1 ssl:127.0.0.9:6632"), "");
+    EXPECT_EQ(Ok("get-manager"), "ptcp:6640:127.0.0.1\nssl:127.0.0.9:6632\n");
+    EXPECT_EQ(Ok("set-manager ptcp:6640:127.0.0.1 -- get-manager"), "ptcp:6640:127.0.0.1\n");
+    EXPECT_EQ(Ok("--columns=target --bare list Manager"), "ptcp:6640:127.0.0.1\n");
     EXPECT_EQ(Ok("del-manager -- get-manager"), "");
     EXPECT_EQ(Ok("--columns=target --bare list Manager"), "");
 }
@@ -407,8 +407,9 @@ TEST_F(DbCommands, FailModeControllersAndManagers)
 TEST_F(DbCommands, EmerResetClearsWhatOpenVswitchClears)
 {
     Ok("add-br br0 -- add-port br0 p1 -- add-br br1");
-    Ok({ "set-controller", "br0", "tcp:10.0.0.1", "--", "set-fail-mode", "br0", "secure", "--",
-         "set-manager", "ptcp:6640", "--", "set-ssl", "/k.pem", "/c.pem", "/ca.pem", "--", "set",
+    Ok({ "set-controller", "br0", "tcp:127.0.0.1", "--", "set-fail-mode", "br0", "secure", "--",
+         "set-manager", "ptcp:6640:127.0.0.1", "--", "set-ssl", "/k.pem", "/c.pem", "/ca.pem",
+         "--", "set",
          "Bridge", "br0", "other_config:hwaddr=\"00:11:22:33:44:55\"", "other_config:x=y",
          "flood_vlans=[3]", "external_ids:keep=1", "--", "set", "Port", "p1",
          "other_config:a=b", "external_ids:e=f", "--", "set", "Interface", "p1",
@@ -477,7 +478,7 @@ TEST_F(DbCommands, GenericCommandsOnAnyTable)
     EXPECT_EQ(Ok("clear Bridge br0 mirrors -- destroy Mirror m0"), "");
     EXPECT_EQ(Ok("--columns=_uuid list Mirror"), "");
     EXPECT_EQ(Ok("--if-exists destroy Mirror m0"), "");
-    r = Vsw({ "create", "Controller", "target=\"tcp:1.1.1.1\"" });
+    r = Vsw({ "create", "Controller", "target=\"tcp:127.1.1.1\"" });
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.err.find("vsw: warning: applying \"create\" command to table Controller without "
                          "--id option will have no effect"),
@@ -628,14 +629,14 @@ TEST_F(DbCommands, ExitCodes)
 TEST_F(DbCommands, DatabaseSurvivesRestart)
 {
     Ok("add-br br0 -- add-port br0 p1 tag=5 -- add-br fk br0 7 -- set-controller br0 "
-       "tcp:10.0.0.1:6653 -- set-manager ptcp:6640 -- set Open_vSwitch . "
+       "tcp:127.0.0.1:6653 -- set-manager ptcp:6640:127.0.0.1 -- set Open_vSwitch . "
        "external_ids:system-id=h1");
     std::string before = Snapshot();
     CommandResult restart = vsw_->Ctl("restart");
     ASSERT_EQ(restart.exit_code, 0) << restart.output;
     EXPECT_EQ(Snapshot(), before);
     EXPECT_EQ(Ok("list-br -- list-ports br0 -- get-controller br0 -- get-manager"),
-              "br0\nfk\np1\ntcp:10.0.0.1:6653\nptcp:6640\n");
+              "br0\nfk\np1\ntcp:127.0.0.1:6653\nptcp:6640:127.0.0.1\n");
     EXPECT_EQ(Ok("add-port br0 p2 -- list-ports br0"), "p1\np2\n") << "and takes changes";
 }
 

@@ -54,7 +54,8 @@ TEST_F(Gc, RowsInsertedWithoutReferencesVanish)
 TEST_F(Gc, SharedRowSurvivesWhileReferenced)
 {
     InitWithBridge();
-    MustRun(R"({"op":"insert","table":"Controller","uuid-name":"c","row":{"target":"tcp:1.1.1.1"}},
+    MustRun(R"({"op":"insert","table":"Controller","uuid-name":"c",
+                "row":{"target":"tcp:127.1.1.1"}},
                {"op":"insert","table":"Bridge","uuid-name":"b","row":{"name":"br1",
                 "controller":["named-uuid","c"]}},
                {"op":"mutate","table":"Bridge","where":[["name","==","br0"]],

@@ -80,12 +80,12 @@ TEST_F(Txn, NamedUuidsForwardAndBackward)
               R"({"rows":[{"bridges":["uuid",")" + br0_ + R"("]}]})");
     // A name used in a later operation, including in a where clause.
     TxnResult r = MustRun(
-        R"({"op":"insert","table":"Controller","uuid-name":"c","row":{"target":"tcp:1.2.3.4"}},
+        R"({"op":"insert","table":"Controller","uuid-name":"c","row":{"target":"tcp:127.1.2.3"}},
            {"op":"mutate","table":"Bridge","where":[],"mutations":[["controller","insert",
              ["set",[["named-uuid","c"]]]]]},
            {"op":"select","table":"Controller","where":[["_uuid","==",["named-uuid","c"]]],
             "columns":["target"]})");
-    EXPECT_EQ(ReplyElement(r.reply, 2), R"({"rows":[{"target":"tcp:1.2.3.4"}]})");
+    EXPECT_EQ(ReplyElement(r.reply, 2), R"({"rows":[{"target":"tcp:127.1.2.3"}]})");
 }
 
 TEST_F(Txn, NamedUuidErrors)
@@ -377,8 +377,10 @@ TEST_F(Txn, UniqueIndexes)
               std::string::npos)
         << r.reply;
     // Two new rows with one name.
-    MustFail(R"({"op":"insert","table":"Manager","uuid-name":"m1","row":{"target":"ptcp:6640"}},
-                {"op":"insert","table":"Manager","uuid-name":"m2","row":{"target":"ptcp:6640"}},
+    MustFail(R"({"op":"insert","table":"Manager","uuid-name":"m1",
+                 "row":{"target":"ptcp:6640:127.0.0.1"}},
+                {"op":"insert","table":"Manager","uuid-name":"m2",
+                 "row":{"target":"ptcp:6640:127.0.0.1"}},
                 {"op":"mutate","table":"Open_vSwitch","where":[],"mutations":[
                   ["manager_options","insert",["set",[["named-uuid","m1"],["named-uuid","m2"]]]]]})",
              "constraint violation: transaction causes rows");

@@ -70,12 +70,13 @@ TEST_F(Commands, InitIsIdempotentAndWritesNothingTheSecondTime)
 
 TEST_F(Commands, ShowPrintsTheTreeLikeOvsVsctl)
 {
-    Ok("set-controller br0 tcp:1.2.3.4:6653 -- set-fail-mode br0 secure -- "
-       "set-manager ptcp:6640 -- set Interface eth1 type=vxlan options:remote_ip=1.1.1.1");
+    Ok("set-controller br0 tcp:127.1.2.3:6653 -- set-fail-mode br0 secure -- "
+       "set-manager ptcp:6640:127.0.0.1 -- "
+       "set Interface eth1 type=vxlan options:remote_ip=1.1.1.1");
     std::string out = Ok("show");
     // Rows come in UUID order as in ovs-vsctl; check the structure line by line.
-    for (const char *line : { "\n    Manager \"ptcp:6640\"\n", "\n    Bridge br0\n",
-                              "\n        Controller \"tcp:1.2.3.4:6653\"\n",
+    for (const char *line : { "\n    Manager \"ptcp:6640:127.0.0.1\"\n", "\n    Bridge br0\n",
+                              "\n        Controller \"tcp:127.1.2.3:6653\"\n",
                               "\n        fail_mode: secure\n", "\n        Port fk\n",
                               "\n            tag: 7\n", "\n            Interface fk\n",
                               "\n                type: internal\n", "\n        Port p1\n",
@@ -335,16 +336,16 @@ TEST_F(Commands, FailMode)
 
 TEST_F(Commands, Controllers)
 {
-    Ok("set-controller br0 tcp:2.2.2.2:6653 tcp:1.1.1.1:6653");
+    Ok("set-controller br0 tcp:127.2.2.2:6653 tcp:127.1.1.1:6653");
     EXPECT_EQ(Ok("get-controller br0 -- get-controller fk"),
-              "tcp:1.1.1.1:6653\ntcp:2.2.2.2:6653\ntcp:1.1.1.1:6653\ntcp:2.2.2.2:6653\n");
-    Ok("set-controller br0 ssl:3.3.3.3:6653");
-    EXPECT_EQ(Ok("get-controller br0"), "ssl:3.3.3.3:6653\n");
+              "tcp:127.1.1.1:6653\ntcp:127.2.2.2:6653\ntcp:127.1.1.1:6653\ntcp:127.2.2.2:6653\n");
+    Ok("set-controller br0 ssl:127.3.3.3:6653");
+    EXPECT_EQ(Ok("get-controller br0"), "ssl:127.3.3.3:6653\n");
     EXPECT_EQ(db_.Rows("Controller"), 1u);   // the old ones were collected
     Ok("del-controller br0");
     EXPECT_EQ(Ok("get-controller br0"), "");
     EXPECT_EQ(db_.Rows("Controller"), 0u);
-    Fails("set-controller fk tcp:1.1.1.1", 1, "fk is a fake bridge");
+    Fails("set-controller fk tcp:127.1.1.1", 1, "fk is a fake bridge");
     Result r = db_.Run("set-controller br1 bogus");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.err.find("target type \"bogus\" is possibly erroneous"), std::string::npos);
@@ -352,10 +353,10 @@ TEST_F(Commands, Controllers)
 
 TEST_F(Commands, Managers)
 {
-    Ok("set-manager ptcp:6640 ssl:10.0.0.1:6632");
-    EXPECT_EQ(Ok("get-manager"), "ptcp:6640\nssl:10.0.0.1:6632\n");
-    Ok("set-manager ssl:10.0.0.1:6632");   // the same target again: a fresh row
-    EXPECT_EQ(Ok("get-manager"), "ssl:10.0.0.1:6632\n");
+    Ok("set-manager ptcp:6640:127.0.0.1 ssl:127.0.0.1:6632");
+    EXPECT_EQ(Ok("get-manager"), "ptcp:6640:127.0.0.1\nssl:127.0.0.1:6632\n");
+    Ok("set-manager ssl:127.0.0.1:6632");   // the same target again: a fresh row
+    EXPECT_EQ(Ok("get-manager"), "ssl:127.0.0.1:6632\n");
     EXPECT_EQ(db_.Rows("Manager"), 1u);
     Ok("del-manager");
     EXPECT_EQ(Ok("get-manager"), "");
@@ -373,8 +374,8 @@ TEST_F(Commands, Ssl)
     // What the XenServer plugin does when the pool gets a controller, in one transaction.
     Ok("del-manager -- del-ssl -- --bootstrap set-ssl /etc/xensource/xapi-ssl.pem "
        "/etc/xensource/xapi-ssl.pem /etc/openvswitch/vswitchd.cacert -- set-manager "
-       "ssl:10.1.1.1:6632");
-    EXPECT_EQ(Ok("get-manager"), "ssl:10.1.1.1:6632\n");
+       "ssl:127.1.1.1:6632");
+    EXPECT_EQ(Ok("get-manager"), "ssl:127.1.1.1:6632\n");
     Ok("del-ssl");
     EXPECT_EQ(Ok("get-ssl"), "");
     EXPECT_EQ(db_.Rows("SSL"), 0u);
@@ -382,7 +383,8 @@ TEST_F(Commands, Ssl)
 
 TEST_F(Commands, EmerReset)
 {
-    Ok("set-controller br0 tcp:1.1.1.1 -- set-fail-mode br0 secure -- set-manager ptcp:6640 -- "
+    Ok("set-controller br0 tcp:127.1.1.1 -- set-fail-mode br0 secure -- "
+       "set-manager ptcp:6640:127.0.0.1 -- "
        "set-ssl /k /c /ca -- set Bridge br0 other_config:hwaddr=\"00:11:22:33:44:55\" "
        "other_config:x=y flood_vlans=[3] -- set Port p1 other_config:a=b -- "
        "set Interface p1 ingress_policing_rate=100 ingress_policing_burst=10 -- "

@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "lib/xalloc.h"
+
 /* Objects with more members than this get a hash index; below it a linear scan is cheaper. */
 #define OBJECT_INDEX_THRESHOLD 8
 
@@ -51,22 +53,6 @@ struct json {
 };
 
 /* ---- memory ---- */
-
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
 
 /* Grows *array (of *allocated elements of `elem_size`) to hold at least `needed`. */
 static void grow(void **array, size_t *allocated, size_t needed, size_t elem_size)

@@ -10,25 +10,7 @@
 #include <string.h>
 
 #include "lib/json.h"
-
-static void *xzalloc(size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-char *db_xasprintf(const char *fmt, ...)
-{
-    va_list args;
-    char *s;
-    va_start(args, fmt);
-    if (vasprintf(&s, fmt, args) < 0)
-        abort();
-    va_end(args);
-    return s;
-}
+#include "lib/xalloc.h"
 
 /* ---- rows ---- */
 
@@ -562,7 +544,7 @@ char *db_monitor_snapshot(const struct db *db, const char *requests, size_t len,
     struct json *json = json_parse(requests, len, &parse_error);
     if (!json) {
         db_set_error(error,
-                     db_xasprintf("monitor requests are not valid JSON: %s", parse_error));
+                     xasprintf("monitor requests are not valid JSON: %s", parse_error));
         free(parse_error);
         return NULL;
     }

@@ -118,9 +118,6 @@ struct db_row **db_table_sorted_rows(const struct db_table *table);
 /* Hands `message` (malloc'd) to the caller through `error`, or frees it if `error` is NULL. */
 void db_set_error(char **error, char *message);
 
-/* vasprintf() that aborts when out of memory. */
-char *db_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Adds to / removes from db->weak_refs the weak references `row` holds. */
 void db_weak_refs_add(struct db *db, const struct db_row *row);
 void db_weak_refs_remove(struct db *db, const struct db_row *row);

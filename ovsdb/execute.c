@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/xalloc.h"
 
 struct symbol {
     struct hmap_node node;
@@ -63,14 +64,6 @@ struct row_set {
     struct db_row **rows;
     size_t n, allocated;
 };
-
-static void *xzalloc(size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
 
 static void row_set_add(struct row_set *set, struct db_row *row)
 {

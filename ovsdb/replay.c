@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/xalloc.h"
 
 /* ---- conversion ---- */
 
@@ -246,7 +247,7 @@ int db_replay(struct db *db, const char *record, size_t len, char **error)
     char *parse_error = NULL;
     struct json *json = json_parse_with_limits(record, len, &limits, &parse_error);
     if (!json) {
-        db_set_error(error, db_xasprintf("change record is not valid JSON: %s", parse_error));
+        db_set_error(error, xasprintf("change record is not valid JSON: %s", parse_error));
         free(parse_error);
         return -1;
     }
@@ -273,7 +274,7 @@ int db_convert(struct db *to, const struct db *from, char **error)
     int rc = db_replay(to, text, strlen(text), &replay_error);
     free(text);
     if (rc < 0)
-        db_set_error(error, db_xasprintf("converting from schema version %s to %s: %s",
+        db_set_error(error, xasprintf("converting from schema version %s to %s: %s",
                                    db_schema_version(from->schema),
                                    db_schema_version(to->schema), replay_error));
     free(replay_error);

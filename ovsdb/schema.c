@@ -10,22 +10,7 @@
 
 #include "lib/hash.h"
 #include "lib/json.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *copy = strdup(s);
-    if (!copy)
-        abort();
-    return copy;
-}
+#include "lib/xalloc.h"
 
 static bool atomic_type_from_string(const char *s, enum db_atomic_type *type)
 {

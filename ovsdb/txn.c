@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/xalloc.h"
 
 struct txn_row {
     struct hmap_node node;       /* in txn->rows, by uuid_hash(&uuid) */
@@ -43,14 +44,6 @@ struct db_txn {
     size_t n, allocated;
     bool *inserted;              /* per table: a row was inserted (row limit to check) */
 };
-
-static void *xzalloc(size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
 
 static bool row_changed(const struct txn_row *tr)
 {

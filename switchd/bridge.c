@@ -6,19 +6,17 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "ovsdb/idl.h"
+#include "ovsdb/vswitch_idl.h"
 #include "switchd/name_index.h"
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src);
+    snprintf(dst, size, "%s", src ? src : "");
 }
 
-static const struct json *row_by_uuid(const struct idl *idl, const char *table,
-                                      const struct json *atom)
+static void copy_uuid(char *dst, const struct idl_row *row)
 {
-    const char *uuid = ovsdb_atom_uuid(atom);
-    return uuid ? json_object_get(idl_table(idl, table), uuid) : NULL;
+    uuid_to_string(&row->uuid, dst);
 }
 
 static enum vlan_mode parse_vlan_mode(const char *name)
@@ -29,61 +27,62 @@ static enum vlan_mode parse_vlan_mode(const char *name)
         { "native-tagged", VLAN_MODE_NATIVE_TAGGED },
         { "native-untagged", VLAN_MODE_NATIVE_UNTAGGED },
     };
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    for (size_t i = 0; name && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(name, modes[i].name) == 0)
             return modes[i].mode;
     }
     return VLAN_MODE_DEFAULT;
 }
 
-static void read_iface(struct iface_config *iface, const char *uuid, const struct json *row)
+/* An optional integer column's value, or 0 when empty. */
+static int64_t optional_integer(const int64_t *value, size_t n)
+{
+    return n ? value[0] : 0;
+}
+
+static bool status_unwritten(const struct vswrec_interface *row)
+{
+    return !row->n_ifindex || !row->mac_in_use;
+}
+
+static void read_iface(struct iface_config *iface, const struct vswrec_interface *row)
 {
     memset(iface, 0, sizeof *iface);
-    copy_name(iface->uuid, sizeof iface->uuid, uuid);
-    copy_name(iface->name, sizeof iface->name, ovsdb_row_string(row, "name"));
-    copy_name(iface->type, sizeof iface->type, ovsdb_row_string(row, "type"));
-    ovsdb_row_integer(row, "ofport_request", &iface->ofport_request);
-    ovsdb_row_integer(row, "mtu_request", &iface->mtu_request);
-    ovsdb_row_integer(row, "ofport", &iface->recorded_ofport);
+    copy_uuid(iface->uuid, &row->header_);
+    copy_name(iface->name, sizeof iface->name, row->name);
+    copy_name(iface->type, sizeof iface->type, row->type);
+    iface->ofport_request = optional_integer(row->ofport_request, row->n_ofport_request);
+    iface->mtu_request = optional_integer(row->mtu_request, row->n_mtu_request);
+    iface->recorded_ofport = optional_integer(row->ofport, row->n_ofport);
     iface->ofport = iface->recorded_ofport;
-    iface->status_unwritten = !json_object_get(row, "ifindex") ||
-                              !json_object_get(row, "mac_in_use");
+    iface->status_unwritten = status_unwritten(row);
     iface->row = row;
 }
 
-static int read_port(struct port_config *port, const struct idl *idl, const char *uuid,
-                     const struct json *row)
+static int read_port(struct port_config *port, const struct vswrec_port *row)
 {
     memset(port, 0, sizeof *port);
-    copy_name(port->uuid, sizeof port->uuid, uuid);
-    copy_name(port->name, sizeof port->name, ovsdb_row_string(row, "name"));
-    int64_t tag;
-    port->tag = ovsdb_row_integer(row, "tag", &tag) ? (int)tag : -1;
-    port->vlan_mode = parse_vlan_mode(ovsdb_row_string(row, "vlan_mode"));
-    port->fake_bridge = ovsdb_row_boolean(row, "fake_bridge");
-
-    const struct json *trunks = json_object_get(row, "trunks");
-    const struct json *ifaces = json_object_get(row, "interfaces");
-    size_t n_trunks = ovsdb_set_size(trunks), n_ifaces = ovsdb_set_size(ifaces);
+    copy_uuid(port->uuid, &row->header_);
+    copy_name(port->name, sizeof port->name, row->name);
+    port->tag = row->n_tag ? (int)row->tag[0] : -1;
+    port->vlan_mode = parse_vlan_mode(row->vlan_mode);
+    port->fake_bridge = row->fake_bridge;
+    size_t n_trunks = row->n_trunks, n_ifaces = row->n_interfaces;
     port->trunks = calloc(n_trunks ? n_trunks : 1, sizeof *port->trunks);
     port->ifaces = calloc(n_ifaces ? n_ifaces : 1, sizeof *port->ifaces);
     if (!port->trunks || !port->ifaces)
         return -1;
     for (size_t i = 0; i < n_trunks; i++)
-        port->trunks[port->n_trunks++] = (uint16_t)json_integer(ovsdb_set_at(trunks, i));
-    for (size_t i = 0; i < n_ifaces; i++) {
-        const struct json *atom = ovsdb_set_at(ifaces, i);
-        const struct json *iface = row_by_uuid(idl, "Interface", atom);
-        if (iface)
-            read_iface(&port->ifaces[port->n_ifaces++], ovsdb_atom_uuid(atom), iface);
-    }
+        port->trunks[port->n_trunks++] = (uint16_t)row->trunks[i];
+    for (size_t i = 0; i < n_ifaces; i++)
+        read_iface(&port->ifaces[port->n_ifaces++], row->interfaces[i]);
     return 0;
 }
 
 /* An other_config number; 0 (flowd's "default") when absent or not a plain decimal. */
-static int64_t other_config_number(const struct json *row, const char *key)
+static int64_t other_config_number(const struct vswrec_bridge *row, const char *key)
 {
-    const char *text = ovsdb_row_map_get(row, "other_config", key);
+    const char *text = vswrec_bridge_get_other_config(row, key);
     if (!text || !*text)
         return 0;
     char *end;
@@ -95,20 +94,22 @@ static int64_t other_config_number(const struct json *row, const char *key)
     return value;
 }
 
-/* `previous`'s port with `uuid` if it and its interfaces are unchanged since it was read (and
- * all of them were in the replica then). */
+/* `previous`'s port for `row` if the Port and its Interfaces are unchanged since it was read. */
 static const struct port_config *reusable_port(const struct name_index *previous,
-                                               const struct idl *idl, const char *uuid,
-                                               const struct json *row)
+                                               const struct vswrec_port *row)
 {
+    if (!idl_row_is_unchanged(&row->header_))
+        return NULL;
+    char uuid[UUID_STRING_LEN + 1];
+    copy_uuid(uuid, &row->header_);
     const struct name_entry *e = name_index_find(previous, uuid);
-    if (!e || !idl_row_unchanged(idl, uuid))
+    if (!e)
         return NULL;
     const struct port_config *port = e->item;
-    if (ovsdb_row_set_size(row, "interfaces") != (size_t)port->n_ifaces)
+    if (row->n_interfaces != (size_t)port->n_ifaces)
         return NULL;
-    for (int i = 0; i < port->n_ifaces; i++) {
-        if (!idl_row_unchanged(idl, port->ifaces[i].uuid))
+    for (size_t i = 0; i < row->n_interfaces; i++) {
+        if (!idl_row_is_unchanged(&row->interfaces[i]->header_))
             return NULL;
     }
     return port;
@@ -131,32 +132,24 @@ static int copy_port(struct port_config *to, const struct port_config *from)
     return 0;
 }
 
-static int read_bridge(struct bridge_config *br, const struct idl *idl, const char *uuid,
-                       const struct json *row, const struct name_index *previous)
+static int read_bridge(struct bridge_config *br, const struct vswrec_bridge *row,
+                       const struct name_index *previous)
 {
     memset(br, 0, sizeof *br);
-    copy_name(br->name, sizeof br->name, ovsdb_row_string(row, "name"));
-    copy_name(br->uuid, sizeof br->uuid, uuid);
-    copy_name(br->datapath_type, sizeof br->datapath_type,
-              ovsdb_row_string(row, "datapath_type"));
+    copy_name(br->name, sizeof br->name, row->name);
+    copy_uuid(br->uuid, &row->header_);
+    copy_name(br->datapath_type, sizeof br->datapath_type, row->datapath_type);
     br->mac_aging_time = other_config_number(row, "mac-aging-time");
     br->mac_table_size = other_config_number(row, "mac-table-size");
     br->flow_idle_timeout_ms = other_config_number(row, "max-idle");
 
-    const struct json *ports = json_object_get(row, "ports");
-    size_t n_ports = ovsdb_set_size(ports);
-    br->ports = calloc(n_ports ? n_ports : 1, sizeof *br->ports);
+    br->ports = calloc(row->n_ports ? row->n_ports : 1, sizeof *br->ports);
     if (!br->ports)
         return -1;
-    const struct json *port_rows = idl_table(idl, "Port");
-    for (size_t i = 0; i < n_ports; i++) {
-        const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(ports, i));
-        const struct json *port = uuid ? json_object_get(port_rows, uuid) : NULL;
-        if (!port)
-            continue;
-        const struct port_config *same = reusable_port(previous, idl, uuid, port);
+    for (size_t i = 0; i < row->n_ports; i++) {
+        const struct port_config *same = reusable_port(previous, row->ports[i]);
         int rc = same ? copy_port(&br->ports[br->n_ports], same)
-                      : read_port(&br->ports[br->n_ports], idl, uuid, port);
+                      : read_port(&br->ports[br->n_ports], row->ports[i]);
         br->n_ports++;
         if (rc < 0)
             return -1;
@@ -179,28 +172,22 @@ int switch_config_read(struct switch_config *config, const struct idl *idl,
                        const struct switch_config *previous)
 {
     memset(config, 0, sizeof *config);
-    const struct json *roots = idl_table(idl, "Open_vSwitch");
-    if (json_object_size(roots) == 0)
+    const struct vswrec_open_vswitch *root = vswrec_open_vswitch_first(idl);
+    if (!root)
         return 0;
-    const struct json *root = json_object_value_at(roots, 0);
-    config->has_root = true;
-    ovsdb_row_integer(root, "next_cfg", &config->next_cfg);
-    ovsdb_row_integer(root, "cur_cfg", &config->cur_cfg);
+    config->root = root;
+    config->next_cfg = root->next_cfg;
+    config->cur_cfg = root->cur_cfg;
 
-    size_t n = ovsdb_row_set_size(root, "bridges");
-    config->bridges = calloc(n ? n : 1, sizeof *config->bridges);
+    config->bridges = calloc(root->n_bridges ? root->n_bridges : 1, sizeof *config->bridges);
     if (!config->bridges)
         return -1;
     struct name_index previous_ports;
     index_ports(&previous_ports, previous);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct json *atom = ovsdb_row_set_at(root, "bridges", i);
-        const struct json *br = row_by_uuid(idl, "Bridge", atom);
-        if (br)
-            rc = read_bridge(&config->bridges[config->n_bridges++], idl, ovsdb_atom_uuid(atom),
-                             br, &previous_ports);
-    }
+    for (size_t i = 0; rc == 0 && i < root->n_bridges; i++)
+        rc = read_bridge(&config->bridges[config->n_bridges++], root->bridges[i],
+                         &previous_ports);
     name_index_destroy(&previous_ports);
     for (int b = 0; b < config->n_bridges; b++)
         config->bridges[b].first_new_port = config->bridges[b].n_ports;
@@ -212,39 +199,38 @@ int switch_config_read(struct switch_config *config, const struct idl *idl,
 /* ---- Growing the last reading ---- */
 
 /* The interface columns switchd writes (reconcile.c): changes to them need no reading. */
-static bool written_by_switchd(const char *column)
+static const size_t written_by_switchd[] = {
+    VSWREC_INTERFACE_COL_OFPORT, VSWREC_INTERFACE_COL_ERROR, VSWREC_INTERFACE_COL_ADMIN_STATE,
+    VSWREC_INTERFACE_COL_LINK_STATE, VSWREC_INTERFACE_COL_MAC_IN_USE, VSWREC_INTERFACE_COL_MTU,
+    VSWREC_INTERFACE_COL_IFINDEX, VSWREC_INTERFACE_COL_STATISTICS,
+};
+
+static bool only_status_changed(const struct vswrec_interface *row)
 {
-    static const char *const columns[] = { "ofport", "error", "admin_state", "link_state",
-                                           "mac_in_use", "mtu", "ifindex", "statistics" };
-    for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
-        if (strcmp(column, columns[i]) == 0)
-            return true;
-    return false;
+    return row->header_.change == IDL_ROW_MODIFIED &&
+           !idl_row_changed_except(&row->header_, written_by_switchd,
+                                   sizeof written_by_switchd / sizeof written_by_switchd[0]);
 }
 
-static bool only_columns_written_by_switchd(const struct json *change)
-{
-    const struct json *columns = json_object_get(change, "columns");
-    for (size_t i = 0; i < json_object_size(columns); i++)
-        if (!written_by_switchd(json_object_key_at(columns, i)))
-            return false;
-    return true;
-}
-
-/* The ports a Bridge change adds (the set of ["grew", set]), or NULL if it changes anything
+/* A Bridge change that only adds ports: its number of new ports, or -1 if it changes anything
  * else. */
-static const struct json *ports_added(const struct json *change)
+static long ports_added(const struct vswrec_bridge *row)
 {
-    const struct json *columns = json_object_get(change, "columns");
-    const struct json *ports = json_object_get(columns, "ports");
-    if (!idl_change_is(change, "kind", "modify") || json_object_size(columns) != 1 ||
-        !json_is_array(ports) || strcmp(json_string(json_array_at(ports, 0)), "grew") != 0)
-        return NULL;
-    return json_array_at(ports, 1);
+    static const size_t ports[] = { VSWREC_BRIDGE_COL_PORTS };
+    if (row->header_.change != IDL_ROW_MODIFIED || idl_row_changed_except(&row->header_, ports, 1) ||
+        idl_row_column_change(&row->header_, VSWREC_BRIDGE_COL_PORTS) != IDL_COLUMN_GREW)
+        return -1;
+    long n = 0;
+    for (size_t i = 0; i < row->n_ports; i++)
+        n += idl_row_is_new(&row->ports[i]->header_);
+    return n;
 }
 
-static struct bridge_config *bridge_by_uuid(struct switch_config *config, const char *uuid)
+static struct bridge_config *bridge_by_uuid(struct switch_config *config,
+                                            const struct idl_row *row)
 {
+    char uuid[UUID_STRING_LEN + 1];
+    copy_uuid(uuid, row);
     for (int b = 0; b < config->n_bridges; b++)
         if (strcmp(config->bridges[b].uuid, uuid) == 0)
             return &config->bridges[b];
@@ -277,68 +263,59 @@ static void index_ifaces_by_uuid(struct name_index *idx, struct switch_config *c
     name_index_build(idx);
 }
 
-/* Whether every change is one switch_config_grow() handles; counts the ports and the status
- * changes it found. */
-static bool growth_only(const struct json *changes, struct switch_config *config,
-                        size_t *n_added, size_t *n_status)
+/* Whether every change is one switch_config_grow() handles; counts the status changes. */
+static bool growth_only(const struct idl *idl, struct switch_config *config, size_t *n_status)
 {
-    size_t n_ports_inserted = 0;
-    *n_added = *n_status = 0;
-    for (size_t i = 0; i < json_object_size(changes); i++) {
-        const struct json *change = json_object_value_at(changes, i);
-        const char *table = json_string(json_object_get(change, "table"));
-        if (!strcmp(table, "Open_vSwitch")) {
-            if (!idl_change_is(change, "kind", "modify") ||
-                json_object_get(json_object_get(change, "columns"), "bridges"))
-                return false;
-        } else if (!strcmp(table, "Bridge")) {
-            const struct json *added = ports_added(change);
-            if (!added || !bridge_by_uuid(config, json_object_key_at(changes, i)))
-                return false;
-            *n_added += ovsdb_set_size(added);
-        } else if (!strcmp(table, "Port")) {
-            if (!idl_change_is(change, "kind", "insert"))
-                return false;
-            n_ports_inserted++;
-        } else if (!strcmp(table, "Interface")) {
-            if (idl_change_is(change, "kind", "modify") &&
-                only_columns_written_by_switchd(change))
-                ++*n_status;
-            else if (!idl_change_is(change, "kind", "insert"))
-                return false;
-        } else {
+    *n_status = 0;
+    const struct vswrec_open_vswitch *root;
+    VSWREC_OPEN_VSWITCH_FOR_EACH_TRACKED (root, idl) {
+        if (root->header_.change != IDL_ROW_MODIFIED ||
+            idl_row_column_change(&root->header_, VSWREC_OPEN_VSWITCH_COL_BRIDGES))
             return false;
-        }
+    }
+    long n_added = 0, n_ports_inserted = 0;
+    const struct vswrec_bridge *br;
+    VSWREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
+        long added = ports_added(br);
+        if (added < 0 || !bridge_by_uuid(config, &br->header_))
+            return false;
+        n_added += added;
+    }
+    const struct vswrec_port *port;
+    VSWREC_PORT_FOR_EACH_TRACKED (port, idl) {
+        if (!idl_row_is_new(&port->header_))
+            return false;
+        n_ports_inserted++;
+    }
+    const struct vswrec_interface *iface;
+    VSWREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
+        if (only_status_changed(iface))
+            ++*n_status;
+        else if (!idl_row_is_new(&iface->header_))
+            return false;
     }
     /* Every new port is one a bridge gained (so none is elsewhere, e.g. in a new bridge). */
-    return n_ports_inserted == *n_added;
+    return n_ports_inserted == n_added;
 }
 
-/* Appends the ports `added` names (all newly inserted, with new interfaces) to `br`. */
-static int append_ports(struct bridge_config *br, const struct idl *idl,
-                        const struct json *changes, const struct json *added)
+/* Appends the new ports of `row` (all newly inserted, with new interfaces) to `br`. */
+static int append_ports(struct bridge_config *br, const struct vswrec_bridge *row)
 {
-    size_t n = ovsdb_set_size(added);
+    size_t n = (size_t)ports_added(row);
     struct port_config *ports = realloc(br->ports, ((size_t)br->n_ports + n) * sizeof *ports);
     if (!ports)
         return -1;
     br->ports = ports;
-    const struct json *port_rows = idl_table(idl, "Port");
-    for (size_t i = 0; i < n; i++) {
-        const char *uuid = ovsdb_atom_uuid(ovsdb_set_at(added, i));
-        const struct json *change = uuid ? json_object_get(changes, uuid) : NULL;
-        const struct json *row = uuid ? json_object_get(port_rows, uuid) : NULL;
-        if (!change || !row || !idl_change_is(change, "kind", "insert"))
-            return -1;
-        struct port_config *port = &br->ports[br->n_ports];
-        if (read_port(port, idl, uuid, row) < 0)
+    for (size_t i = 0; i < row->n_ports; i++) {
+        const struct vswrec_port *port_row = row->ports[i];
+        if (!idl_row_is_new(&port_row->header_))
+            continue;
+        for (size_t f = 0; f < port_row->n_interfaces; f++)
+            if (!idl_row_is_new(&port_row->interfaces[f]->header_))
+                return -1;   /* an existing interface moving here */
+        if (read_port(&br->ports[br->n_ports], port_row) < 0)
             return -1;
         br->n_ports++;
-        for (int f = 0; f < port->n_ifaces; f++) {
-            const struct json *c = json_object_get(changes, port->ifaces[f].uuid);
-            if (!c || !idl_change_is(c, "kind", "insert"))
-                return -1;   /* an existing interface moving here */
-        }
     }
     return 0;
 }
@@ -346,63 +323,59 @@ static int append_ports(struct bridge_config *br, const struct idl *idl,
 /* What a status write of ours changed in an interface we keep. Returns -1 if the row says
  * something else than what we wrote: another client changed `ofport`, which a full reading
  * takes as a number to keep. */
-static int refresh_iface(struct iface_config *iface, const struct json *row)
+static int refresh_iface(struct iface_config *iface, const struct vswrec_interface *row)
 {
-    int64_t recorded = 0;
-    ovsdb_row_integer(row, "ofport", &recorded);
+    int64_t recorded = optional_integer(row->ofport, row->n_ofport);
     if (recorded != iface->ofport)
         return -1;
     iface->recorded_ofport = recorded;
-    iface->status_unwritten = !json_object_get(row, "ifindex") ||
-                              !json_object_get(row, "mac_in_use");
+    iface->status_unwritten = status_unwritten(row);
     iface->row = row;
     return 0;
 }
 
+static int refresh_status(struct switch_config *config, const struct idl *idl, size_t n_status)
+{
+    struct name_index ifaces;
+    name_index_init(&ifaces);
+    if (n_status > STATUS_SCAN_MAX)
+        index_ifaces_by_uuid(&ifaces, config);
+    int rc = 0;
+    const struct vswrec_interface *row;
+    VSWREC_INTERFACE_FOR_EACH_TRACKED (row, idl) {
+        if (!only_status_changed(row))
+            continue;
+        char uuid[UUID_STRING_LEN + 1];
+        copy_uuid(uuid, &row->header_);
+        const struct name_entry *e = name_index_find(&ifaces, uuid);
+        struct iface_config *iface = e ? (struct iface_config *)e->item
+                                       : recent_iface_by_uuid(config, uuid);
+        if (!iface || refresh_iface(iface, row) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    name_index_destroy(&ifaces);
+    return rc;
+}
+
 int switch_config_grow(struct switch_config *config, const struct idl *idl)
 {
-    const struct json *changes = idl_changes(idl);
-    size_t n_added, n_status;
-    if (!changes || !config->has_root || !growth_only(changes, config, &n_added, &n_status))
+    size_t n_status;
+    if (!config->root || !growth_only(idl, config, &n_status))
         return -1;
     /* Refresh before appending: a new interface is never among those found here. */
-    if (n_status) {
-        const struct json *rows = idl_table(idl, "Interface");
-        struct name_index ifaces;
-        name_index_init(&ifaces);
-        if (n_status > STATUS_SCAN_MAX)
-            index_ifaces_by_uuid(&ifaces, config);
-        for (size_t i = 0; i < json_object_size(changes); i++) {
-            const struct json *change = json_object_value_at(changes, i);
-            if (!idl_change_is(change, "table", "Interface") ||
-                !idl_change_is(change, "kind", "modify"))
-                continue;
-            const char *uuid = json_object_key_at(changes, i);
-            const struct name_entry *e = name_index_find(&ifaces, uuid);
-            struct iface_config *iface = e ? (struct iface_config *)e->item
-                                           : recent_iface_by_uuid(config, uuid);
-            const struct json *row = json_object_get(rows, uuid);
-            if (!iface || !row || refresh_iface(iface, row) < 0) {
-                name_index_destroy(&ifaces);
-                return -1;
-            }
-        }
-        name_index_destroy(&ifaces);
-    }
+    if (n_status && refresh_status(config, idl, n_status) < 0)
+        return -1;
     for (int b = 0; b < config->n_bridges; b++)
         config->bridges[b].first_new_port = config->bridges[b].n_ports;
-    for (size_t i = 0; i < json_object_size(changes); i++) {
-        const struct json *change = json_object_value_at(changes, i);
-        if (!idl_change_is(change, "table", "Bridge"))
-            continue;
-        struct bridge_config *br = bridge_by_uuid(config, json_object_key_at(changes, i));
-        if (append_ports(br, idl, changes, ports_added(change)) < 0)
+    const struct vswrec_bridge *row;
+    VSWREC_BRIDGE_FOR_EACH_TRACKED (row, idl) {
+        if (append_ports(bridge_by_uuid(config, &row->header_), row) < 0)
             return -1;   /* the caller reads whole; what was appended is freed with it */
     }
-    const struct json *roots = idl_table(idl, "Open_vSwitch");
-    const struct json *root = json_object_value_at(roots, 0);
-    ovsdb_row_integer(root, "next_cfg", &config->next_cfg);
-    ovsdb_row_integer(root, "cur_cfg", &config->cur_cfg);
+    config->next_cfg = config->root->next_cfg;
+    config->cur_cfg = config->root->cur_cfg;
     return 0;
 }
 

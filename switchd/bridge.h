@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/json.h"
+struct vswrec_interface;
+struct vswrec_open_vswitch;
 
 /* OpenFlow port numbers: the bridge's own (local) port, and the highest others may have. */
 #define OFPORT_LOCAL 65534
@@ -41,7 +42,7 @@ struct iface_config {
     int64_t mtu_request;          /* 0: none */
     int64_t recorded_ofport;      /* as the database records it, 0 if none */
     int64_t ofport;               /* as assigned by bridge_assign_ofports(); -1: failed */
-    const struct json *row;       /* the replica's row (borrowed) */
+    const struct vswrec_interface *row;   /* the replica's row (borrowed) */
     bool status_unwritten;        /* the row has no ifindex or mac_in_use yet */
     bool attached_now;            /* flowd (re)created its port in this reconciliation */
     struct iface_status fresh;    /* flowd's status at that moment, if attached_now */
@@ -77,7 +78,7 @@ struct bridge_config {
 struct switch_config {
     int64_t next_cfg;
     int64_t cur_cfg;
-    bool has_root;                /* the Open_vSwitch row exists */
+    const struct vswrec_open_vswitch *root;   /* NULL: no Open_vSwitch row yet */
     int n_bridges;
     struct bridge_config *bridges;
 };
@@ -85,17 +86,17 @@ struct switch_config {
 struct idl;
 struct ofport_set;
 
-/* Reads the desired configuration from the replica. Rows referenced but missing from the
- * replica are skipped; fake (VLAN) bridges are ports of their parent, not bridges of their own.
- * A port whose rows (the Port and its Interfaces) are unchanged since `previous` was read (see
- * idl_row_unchanged()) is copied from `previous` (may be NULL) rather than read again, so a
- * change to one port of a thousand costs little. Returns 0, or -1 on allocation failure. */
+/* Reads the desired configuration from the replica. Fake (VLAN) bridges are ports of their
+ * parent, not bridges of their own. A port whose rows (the Port and its Interfaces) are
+ * unchanged since `previous` was read (the idl's change tracking) is copied from `previous`
+ * (may be NULL) rather than read again, so a change to one port of a thousand costs little.
+ * Returns 0, or -1 on allocation failure. */
 int switch_config_read(struct switch_config *config, const struct idl *idl,
                        const struct switch_config *previous);
 void switch_config_free(struct switch_config *config);
 
 /* Brings `config` (the last reading, as applied) to the replica's state without reading it
- * whole, when the changes since (idl_changes()) only add new ports (with new interfaces) to
+ * whole, when the changes since (the idl's tracking) only add new ports (with new interfaces) to
  * existing bridges, change the root row other than its bridges, or touch the interface columns
  * switchd itself writes back. That is what `add-port` and VIF hotplug do, and it then costs in
  * proportion to the ports added, not to the ports the bridge has. Each bridge's new ports are

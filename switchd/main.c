@@ -4,13 +4,16 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "ovsdb/vswitch_idl.h"
 #include "switchd/bridge.h"
 #include "switchd/reconcile.h"
 #include "switchd/switchd.h"
 
 /* Everything switchd reconciles, all columns: the status it writes back is compared too. */
-static const char monitor_requests[] =
-    "{\"Open_vSwitch\":{},\"Bridge\":{},\"Port\":{},\"Interface\":{}}";
+static const struct idl_table_class *const replicated[] = {
+    &vswrec_table_open_vswitch, &vswrec_table_bridge, &vswrec_table_port,
+    &vswrec_table_interface,
+};
 
 static void on_notification(struct daemon *d, enum ipc_stream_status status,
                             const Vsw__Envelope *env)
@@ -87,7 +90,8 @@ static int open_sockets(struct switchd *s)
                         VSW__DBD_TYPE__DBD_HELLO) < 0 ||
         daemon_add_peer(d, "vsw-flowd", "flowd.sock", VSW__CHANNEL__CHANNEL_FLOWD,
                         VSW__FLOWD_TYPE__FLOWD_HELLO) < 0 ||
-        idl_init(&s->idl, d, monitor_requests, on_config_changed, s) < 0 ||
+        idl_init(&s->idl, d, &vswrec_idl_class, replicated,
+                 sizeof replicated / sizeof replicated[0], on_config_changed, s) < 0 ||
         daemon_subscribe(d, "dbd.events", VSW__CHANNEL__CHANNEL_DBD, on_notification) < 0 ||
         loop_add_timer(&d->loop, SWITCHD_STATUS_INTERVAL_MS, SWITCHD_STATUS_INTERVAL_MS,
                        on_status_timer, s) < 0)

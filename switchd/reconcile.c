@@ -10,6 +10,7 @@
 
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "ovsdb/vswitch_idl.h"
 #include "switchd/bridge.h"
 #include "switchd/datapath.h"
 #include "switchd/name_index.h"
@@ -34,78 +35,24 @@ void reconcile_schedule(struct switchd *s)
     s->reconcile_timer = loop_add_timer(&s->daemon.loop, 0, 0, on_reconcile_timer, s);
 }
 
-/* ---- OVSDB notation ---- */
-
-static struct json *empty_set(void)
-{
-    struct json *set = json_array_append(json_array_new(), json_string_new("set"));
-    return json_array_append(set, json_array_new());
-}
-
-static struct json *optional_string(const char *value)
-{
-    return value && *value ? json_string_new(value) : empty_set();
-}
-
-/* A row's column in canonical form: absent is the empty set, a set of one is its atom. */
-/* True if `value` is ["set", [...]] with `n` elements. */
-static bool is_set_of(const struct json *value, size_t n)
-{
-    if (!json_is_array(value) || json_array_size(value) != 2)
-        return false;
-    const char *tag = json_string(json_array_at(value, 0));
-    return tag && strcmp(tag, "set") == 0 && json_array_size(json_array_at(value, 1)) == n;
-}
-
-static bool column_equals(const struct json *row, const char *column, const struct json *want)
-{
-    const struct json *have = json_object_get(row, column);
-    if (!have)
-        return is_set_of(want, 0);
-    if (is_set_of(have, 1))
-        return json_equal(want, json_array_at(json_array_at(have, 1), 0));
-    return json_equal(want, have);
-}
-
-/* Puts column=value into `row` if it differs from the replica's; takes `value`. */
-static void put_if_changed(struct json *row, const struct json *current, const char *column,
-                           struct json *value)
-{
-    if (column_equals(current, column, value)) {
-        json_free(value);
-        return;
-    }
-    json_object_put(row, column, value);
-}
-
-static struct json *statistics_map(const Vsw__FlowdPortStats *st)
+/* The statistics map: keys in the order dbd keeps them (sorted), so an unchanged map compares
+ * equal as it is. */
+static void set_statistics(struct idl_txn *txn, const struct vswrec_interface *row,
+                           const Vsw__FlowdPortStats *st)
 {
     static const char *const keys[] = { "rx_bytes", "rx_dropped", "rx_errors", "rx_packets",
                                         "tx_bytes", "tx_dropped", "tx_errors", "tx_packets" };
-    uint64_t values[] = { st->rx_bytes, st->rx_dropped, st->rx_errors, st->rx_packets,
-                          st->tx_bytes, st->tx_dropped, st->tx_errors, st->tx_packets };
-    struct json *pairs = json_array_new();
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        struct json *pair = json_array_append(json_array_new(), json_string_new(keys[i]));
-        json_array_append(pairs, json_array_append(pair, json_integer_new((int64_t)values[i])));
-    }
-    struct json *map = json_array_append(json_array_new(), json_string_new("map"));
-    return json_array_append(map, pairs);
+    int64_t values[] = { (int64_t)st->rx_bytes, (int64_t)st->rx_dropped,
+                         (int64_t)st->rx_errors, (int64_t)st->rx_packets,
+                         (int64_t)st->tx_bytes, (int64_t)st->tx_dropped,
+                         (int64_t)st->tx_errors, (int64_t)st->tx_packets };
+    vswrec_interface_set_statistics(txn, row, keys, values, sizeof keys / sizeof keys[0]);
 }
 
-static struct json *update_by_uuid(const char *table, const char *uuid, struct json *row)
+/* An optional string column's value: empty is none. */
+static const char *optional(const char *value)
 {
-    struct json *atom = json_array_append(json_array_new(), json_string_new("uuid"));
-    json_array_append(atom, json_string_new(uuid));
-    struct json *cond = json_array_append(json_array_new(), json_string_new("_uuid"));
-    json_array_append(cond, json_string_new("=="));
-    json_array_append(cond, atom);
-    struct json *op = json_object_new();
-    json_object_put(op, "op", json_string_new("update"));
-    json_object_put(op, "table", json_string_new(table));
-    json_object_put(op, "where", json_array_append(json_array_new(), cond));
-    json_object_put(op, "row", row);
-    return op;
+    return value && *value ? value : NULL;
 }
 
 /* The status of `name` in `reply` (may be NULL); `idx` indexes reply's ports when it holds
@@ -122,31 +69,30 @@ static const Vsw__FlowdPortStatus *find_status(const Vsw__FlowdPortStatusReply *
     return NULL;
 }
 
-/* The columns of one interface that should change. */
-static struct json *iface_status(const struct iface_config *iface,
-                                 const Vsw__FlowdPortStatus *st, bool with_stats)
+/* The columns of one interface as they should be; the transaction leaves out those that
+ * already are. */
+static void set_iface_status(struct idl_txn *txn, const struct iface_config *iface,
+                             const Vsw__FlowdPortStatus *st, bool with_stats)
 {
-    struct json *row = json_object_new();
-    const struct json *cur = iface->row;
+    const struct vswrec_interface *row = iface->row;
     /* recorded_ofport is 0 when the column is empty, which no assigned ofport is. */
     if (iface->ofport != iface->recorded_ofport)
-        json_object_put(row, "ofport", json_integer_new(iface->ofport));
+        vswrec_interface_set_ofport(txn, row, &iface->ofport, 1);
     if (iface->error[0]) {
-        put_if_changed(row, cur, "error", json_string_new(iface->error));
-        return row;
+        vswrec_interface_set_error(txn, row, iface->error);
+        return;
     }
     if (!st)
-        return row;   /* what flowd would say is not known this round: keep what is written */
-    put_if_changed(row, cur, "error", optional_string(st->error));
-    put_if_changed(row, cur, "admin_state", json_string_new(st->admin_up ? "up" : "down"));
-    put_if_changed(row, cur, "link_state", json_string_new(st->link_up ? "up" : "down"));
-    put_if_changed(row, cur, "mac_in_use", optional_string(st->mac_in_use));
-    put_if_changed(row, cur, "mtu", st->mtu ? json_integer_new(st->mtu) : empty_set());
-    put_if_changed(row, cur, "ifindex",
-                   st->ifindex > 0 ? json_integer_new(st->ifindex) : empty_set());
+        return;   /* what flowd would say is not known this round: keep what is written */
+    vswrec_interface_set_error(txn, row, optional(st->error));
+    vswrec_interface_set_admin_state(txn, row, st->admin_up ? "up" : "down");
+    vswrec_interface_set_link_state(txn, row, st->link_up ? "up" : "down");
+    vswrec_interface_set_mac_in_use(txn, row, optional(st->mac_in_use));
+    int64_t mtu = st->mtu, ifindex = st->ifindex;
+    vswrec_interface_set_mtu(txn, row, &mtu, mtu ? 1 : 0);
+    vswrec_interface_set_ifindex(txn, row, &ifindex, ifindex > 0 ? 1 : 0);
     if (with_stats && st->stats)
-        put_if_changed(row, cur, "statistics", statistics_map(st->stats));
-    return row;
+        set_statistics(txn, row, st->stats);
 }
 
 /* Whether an interface's status must be read now, outside the periodic round: it was just
@@ -175,16 +121,12 @@ static const Vsw__FlowdPortStatus *fresh_status(const struct iface_config *iface
     return st;
 }
 
-static void add_iface_status(struct json *ops, const struct iface_config *iface,
+static void add_iface_status(struct idl_txn *txn, const struct iface_config *iface,
                              const Vsw__FlowdPortStatus *st, bool with_stats)
 {
     if (!st && !iface->error[0] && iface->ofport == iface->recorded_ofport)
-        return;   /* iface_status() would find nothing to write */
-    struct json *row = iface_status(iface, st, with_stats);
-    if (json_object_size(row) == 0)
-        json_free(row);
-    else
-        json_array_append(ops, update_by_uuid("Interface", iface->uuid, row));
+        return;   /* set_iface_status() would set nothing */
+    set_iface_status(txn, iface, st, with_stats);
 }
 
 static int count_status_needed(const struct bridge_config *br, int first)
@@ -198,7 +140,7 @@ static int count_status_needed(const struct bridge_config *br, int first)
 }
 
 /* The status of ports [first, n_ports) of `br`. */
-static void add_bridge_status(struct switchd *s, struct json *ops,
+static void add_bridge_status(struct switchd *s, struct idl_txn *txn,
                               const struct bridge_config *br, int first, bool with_stats)
 {
     /* The periodic round, and a change of many ports at once, read every port in one
@@ -222,7 +164,7 @@ static void add_bridge_status(struct switchd *s, struct json *ops,
             Vsw__FlowdPortStatus fresh;
             if (!st && !iface->error[0] && iface->fresh.known)
                 st = fresh_status(iface, &fresh);
-            add_iface_status(ops, iface, st, with_stats);
+            add_iface_status(txn, iface, st, with_stats);
             if (one)
                 protobuf_c_message_free_unpacked(&one->base, NULL);
         }
@@ -232,42 +174,26 @@ static void add_bridge_status(struct switchd *s, struct json *ops,
         protobuf_c_message_free_unpacked(&all->base, NULL);
 }
 
-static struct json *set_cur_cfg(int64_t value)
-{
-    struct json *row = json_object_new();
-    json_object_put(row, "cur_cfg", json_integer_new(value));
-    struct json *op = json_object_new();
-    json_object_put(op, "op", json_string_new("update"));
-    json_object_put(op, "table", json_string_new("Open_vSwitch"));
-    json_object_put(op, "where", json_array_new());
-    json_object_put(op, "row", row);
-    return op;
-}
-
 /* Writes the status of every interface, or (`new_only`) of the ports each bridge gained from
  * first_new_port on, and cur_cfg if `applied`. */
 static int write_status(struct switchd *s, const struct switch_config *config, bool applied,
                         bool with_stats, bool new_only)
 {
-    struct json *params = json_array_append(json_array_new(), json_string_new("Open_vSwitch"));
+    struct idl_txn *txn = idl_txn_create(&s->idl);
     for (int b = 0; b < config->n_bridges; b++) {
         const struct bridge_config *br = &config->bridges[b];
-        add_bridge_status(s, params, br, new_only ? br->first_new_port : 0, with_stats);
+        add_bridge_status(s, txn, br, new_only ? br->first_new_port : 0, with_stats);
     }
     if (applied && config->cur_cfg != config->next_cfg)
-        json_array_append(params, set_cur_cfg(config->next_cfg));
-    if (json_array_size(params) == 1) {
-        json_free(params);
-        return 0;
-    }
-    struct json *result = NULL;
+        vswrec_open_vswitch_set_cur_cfg(txn, config->root, config->next_cfg);
     char *error = NULL;
-    int rc = idl_transact(&s->idl, params, &result, &error);
-    if (rc < 0)
-        vlog_warn("writing status to the database failed: %s", error);
-    json_free(result);
+    enum idl_txn_status status = idl_txn_commit(txn, &error);
+    idl_txn_destroy(txn);
+    if (status == IDL_TXN_SUCCESS || status == IDL_TXN_UNCHANGED)
+        return 0;
+    vlog_warn("writing status to the database failed: %s", error ? error : "unknown error");
     free(error);
-    return rc;
+    return -1;
 }
 
 /* What a reconciliation noted of the ports it attached (from `first` on) served its status
@@ -359,8 +285,8 @@ int reconcile_run(struct switchd *s)
     }
     idl_forget_changes(&s->idl);
     /* Without the root row, `vsw init` has not run yet: nothing to apply. */
-    int rc = config.has_root ? apply_config(s, &config) : 0;
-    s->flowd_matches_previous = rc == 0 && config.has_root && !any_error(&config, false);
+    int rc = config.root ? apply_config(s, &config) : 0;
+    s->flowd_matches_previous = rc == 0 && config.root && !any_error(&config, false);
     /* Kept for the next reading, which copies what is unchanged (copy_port() undoes what
      * numbering and errors changed since). */
     switch_config_free(s->previous);

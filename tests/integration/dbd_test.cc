@@ -28,10 +28,12 @@
 #include "tests/integration/harness.h"
 
 extern "C" {
+#include "lib/daemon.h"
 #include "lib/ipc.h"
 #include "lib/json.h"
 #include "ovsdb/idl.h"
 #include "ovsdb/schema.h"
+#include "ovsdb/vswitch_idl.h"
 #include "proto/dbd.pb-c.h"
 }
 
@@ -47,6 +49,59 @@ const char kAllTables[] = "{\"Open_vSwitch\":{},\"Bridge\":{},\"Port\":{},\"Inte
 JsonPtr Parse(const std::string &text)
 {
     return JsonPtr(json_parse(text.data(), text.size(), nullptr), json_free);
+}
+
+// Reading OVSDB notation (RFC 7047 section 5.1) in rows dbd sent: a missing column is its
+// default; a set of one element may be written as the bare atom.
+bool Tagged(const struct json *value, const char *tag)
+{
+    return json_is_array(value) && json_array_size(value) == 2 &&
+           json_is_string(json_array_at(value, 0)) &&
+           strcmp(json_string(json_array_at(value, 0)), tag) == 0;
+}
+
+const char *RowString(const struct json *row, const char *column)
+{
+    const struct json *v = json_object_get(row, column);
+    if (Tagged(v, "set"))
+        v = json_array_at(json_array_at(v, 1), 0);
+    return json_string(v);
+}
+
+const char *RowMapGet(const struct json *row, const char *column, const char *key)
+{
+    const struct json *v = json_object_get(row, column);
+    if (!Tagged(v, "map"))
+        return nullptr;
+    const struct json *pairs = json_array_at(v, 1);
+    for (size_t i = 0; i < json_array_size(pairs); i++) {
+        const struct json *pair = json_array_at(pairs, i);
+        if (strcmp(json_string(json_array_at(pair, 0)), key) == 0)
+            return json_string(json_array_at(pair, 1));
+    }
+    return nullptr;
+}
+
+// The UUID an atom ["uuid", "..."] holds, or "".
+std::string UuidOf(const struct json *atom)
+{
+    bool is_uuid = json_is_array(atom) && json_array_size(atom) == 2 &&
+                   json_is_string(json_array_at(atom, 1));
+    return is_uuid ? json_string(json_array_at(atom, 1)) : "";
+}
+
+// The elements of a set column (a bare atom is one).
+std::vector<const struct json *> RowSet(const struct json *row, const char *column)
+{
+    const struct json *v = json_object_get(row, column);
+    std::vector<const struct json *> elements;
+    if (!v)
+        return elements;
+    if (!Tagged(v, "set"))
+        return { v };
+    for (size_t i = 0; i < json_array_size(json_array_at(v, 1)); i++)
+        elements.push_back(json_array_at(json_array_at(v, 1), i));
+    return elements;
 }
 
 bool WaitFor(const std::function<bool()> &condition, int timeout_ms)
@@ -311,7 +366,7 @@ long ReadCounter(DbdClient &client)
         return -1;
     JsonPtr json = Parse(r.result);
     const struct json *rows = json_object_get(json_array_at(json.get(), 0), "rows");
-    const char *n = ovsdb_row_map_get(json_array_at(rows, 0), "external_ids", "vsw-test-n");
+    const char *n = RowMapGet(json_array_at(rows, 0), "external_ids", "vsw-test-n");
     return n ? atol(n) : -1;
 }
 
@@ -330,10 +385,10 @@ void ExpectCounterState(DbdClient &client, long n)
     for (const auto &[uuid, text] : managers) {
         present.insert(uuid);
         JsonPtr row = Parse(text);
-        const char *number = ovsdb_row_map_get(row.get(), "external_ids", "n");
+        const char *number = RowMapGet(row.get(), "external_ids", "n");
         long k = number ? atol(number) : -1;
         EXPECT_EQ(uuid, ManagerUuid(k)) << text;
-        EXPECT_STREQ(ovsdb_row_string(row.get(), "target"),
+        EXPECT_STREQ(RowString(row.get(), "target"),
                      ("unix:/nonexistent/vsw-test-" + std::to_string(k)).c_str());
     }
     EXPECT_EQ(present, expected);
@@ -341,8 +396,8 @@ void ExpectCounterState(DbdClient &client, long n)
     ASSERT_EQ(roots.size(), 1u);
     JsonPtr root = Parse(roots.begin()->second);
     std::set<std::string> referenced;
-    for (size_t i = 0; i < ovsdb_row_set_size(root.get(), "manager_options"); i++)
-        referenced.insert(ovsdb_atom_uuid(ovsdb_row_set_at(root.get(), "manager_options", i)));
+    for (const struct json *atom : RowSet(root.get(), "manager_options"))
+        referenced.insert(UuidOf(atom));
     EXPECT_EQ(referenced, expected);
 }
 
@@ -530,17 +585,11 @@ std::string UpdateRecord(const Vsw__Envelope *env)
     return record;
 }
 
-// The UUID an atom ["uuid", "..."] holds, or "".
-std::string UuidOf(const struct json *atom)
-{
-    const char *uuid = ovsdb_atom_uuid(atom);
-    return uuid ? uuid : "";
-}
-
-// An idl replica outside any daemon: a bare `struct daemon` whose one peer link is vsw-dbd.
+// A typed replica (the vswitch IDL) outside any daemon: a bare `struct daemon` whose one peer
+// link is vsw-dbd.
 class Replica {
   public:
-    Replica(const std::string &rundir, const std::string &requests)
+    Replica(const std::string &rundir, std::vector<const struct idl_table_class *> tables)
         : daemon_(new struct daemon())
     {
         daemon_->name = "dbd_test";
@@ -551,7 +600,9 @@ class Replica {
         link->channel = VSW__CHANNEL__CHANNEL_DBD;
         ok_ = ipc_client_open(&link->client, rundir.c_str(), "dbd.sock",
                               VSW__CHANNEL__CHANNEL_DBD, 2000) == 0 &&
-              idl_init(&idl_, daemon_.get(), requests.c_str(), nullptr, nullptr) == 0;
+              idl_init(&idl_, daemon_.get(), &vswrec_idl_class,
+                       tables.empty() ? nullptr : tables.data(), tables.size(), nullptr,
+                       nullptr) == 0;
     }
     ~Replica()
     {
@@ -564,14 +615,21 @@ class Replica {
     bool ok() const { return ok_; }
     struct idl *idl() { return &idl_; }
 
+    // The replicated rows of `table` as {uuid: row}.
+    JsonPtr Rows(const char *table) const
+    {
+        return JsonPtr(idl_table_json(&idl_, table), json_free);
+    }
+
     // {uuid: _version} of every replicated row of `table`.
     std::map<std::string, std::string> Versions(const char *table) const
     {
         std::map<std::string, std::string> versions;
-        const struct json *rows = idl_table(&idl_, table);
-        for (size_t i = 0; i < json_object_size(rows); i++) {
-            const struct json *version = json_object_get(json_object_value_at(rows, i), "_version");
-            versions[json_object_key_at(rows, i)] = UuidOf(version);
+        JsonPtr rows = Rows(table);
+        for (size_t i = 0; i < json_object_size(rows.get()); i++) {
+            const struct json *version =
+                json_object_get(json_object_value_at(rows.get(), i), "_version");
+            versions[json_object_key_at(rows.get(), i)] = UuidOf(version);
         }
         return versions;
     }
@@ -938,7 +996,7 @@ TEST(DbdSchema, OlderDatabaseIsConvertedOnStart)
                     << uuid << " column " << column;
             }
             if (std::string(table) == "Bridge") {
-                EXPECT_STREQ(ovsdb_row_string(new_row.get(), "datapath_version"), "");
+                EXPECT_STREQ(RowString(new_row.get(), "datapath_version"), "");
             }
         }
     }
@@ -1335,7 +1393,7 @@ TEST_F(DbdMonitor, SubscriberGetsTheSnapshotThenEveryChangeInOrder)
         JsonPtr record = Parse(updates[i].second);
         const struct json *manager = json_object_get(json_object_get(record.get(), "Manager"),
                                                      ManagerUuid(i + 1).c_str());
-        EXPECT_STREQ(ovsdb_row_map_get(manager, "external_ids", "n"), std::to_string(i + 1).c_str());
+        EXPECT_STREQ(RowMapGet(manager, "external_ids", "n"), std::to_string(i + 1).c_str());
         if (i + 1 > kWindow) {
             const struct json *dropped = json_object_get(json_object_get(record.get(), "Manager"),
                                                          ManagerUuid(i + 1 - kWindow).c_str());
@@ -1376,7 +1434,7 @@ TEST_F(DbdMonitor, StuckSubscriberBlocksNobodyAndResyncsToTheExactState)
     std::vector<long> baseline = Commit(300);
 
     const std::string requests = "{\"Open_vSwitch\":{},\"Manager\":{}}";
-    Replica replica(rundir_, requests);
+    Replica replica(rundir_, { &vswrec_table_open_vswitch, &vswrec_table_manager });
     ASSERT_TRUE(replica.ok());
     Subscriber sub(rundir_);
     ASSERT_TRUE(sub.opened());
@@ -1406,15 +1464,15 @@ TEST_F(DbdMonitor, StuckSubscriberBlocksNobodyAndResyncsToTheExactState)
     EXPECT_EQ(replica.idl()->seq, now.seq);
     EXPECT_EQ(replica.Versions("Manager"), Versions(now.updates, "Manager"));
     EXPECT_EQ(replica.Versions("Open_vSwitch"), Versions(now.updates, "Open_vSwitch"));
-    const struct json *roots = idl_table(replica.idl(), "Open_vSwitch");
-    ASSERT_EQ(json_object_size(roots), 1u);
-    EXPECT_STREQ(ovsdb_row_map_get(json_object_value_at(roots, 0), "external_ids", "vsw-test-n"),
+    const struct vswrec_open_vswitch *root = vswrec_open_vswitch_first(replica.idl());
+    ASSERT_NE(root, nullptr);
+    EXPECT_STREQ(vswrec_open_vswitch_get_external_ids(root, "vsw-test-n"),
                  std::to_string(next_ - 1).c_str());
 }
 
 TEST_F(DbdMonitor, ReplicaSeesRowsOfATableThatWasEmptyAtSync)
 {
-    Replica replica(rundir_, "{\"Bridge\":{\"columns\":[\"name\"]}}");
+    Replica replica(rundir_, { &vswrec_table_bridge });
     ASSERT_TRUE(replica.ok());
     Subscriber sub(rundir_);
     Follow(sub, replica, last_seq_, 3000);
@@ -1425,9 +1483,10 @@ TEST_F(DbdMonitor, ReplicaSeesRowsOfATableThatWasEmptyAtSync)
     ASSERT_TRUE(r.committed);
     Follow(sub, replica, r.seq, 3000);
     EXPECT_EQ(replica.idl()->syncs, syncs) << "the update should apply without a resync";
-    const struct json *bridges = idl_table(replica.idl(), "Bridge");
-    ASSERT_EQ(json_object_size(bridges), 1u);
-    EXPECT_STREQ(ovsdb_row_string(json_object_value_at(bridges, 0), "name"), "br0");
+    const struct vswrec_bridge *br = vswrec_bridge_first(replica.idl());
+    ASSERT_NE(br, nullptr);
+    EXPECT_EQ(vswrec_bridge_next(replica.idl(), br), nullptr);
+    EXPECT_STREQ(br->name, "br0");
 }
 
 // A row's columns as sets of element texts, with what readers take as the default (absent,
@@ -1478,7 +1537,7 @@ std::string PortUuid(DbdClient &c, const std::string &name)
 // whole port set); a replica that applies them ends equal to a fresh snapshot.
 TEST_F(DbdMonitor, ReplicaFollowsRowDifferencesToTheExactState)
 {
-    Replica replica(rundir_, kAllTables);
+    Replica replica(rundir_, {});   // every table
     ASSERT_TRUE(replica.ok());
     Subscriber sub(rundir_);
     Follow(sub, replica, last_seq_, 3000);
@@ -1568,7 +1627,8 @@ TEST_F(DbdMonitor, ReplicaFollowsRowDifferencesToTheExactState)
     for (const char *table : { "Open_vSwitch", "Bridge", "Port", "Interface" }) {
         SCOPED_TRACE(table);
         std::map<std::string, std::string> expected = RowsOf(now.updates, table);
-        const struct json *rows = idl_table(replica.idl(), table);
+        JsonPtr replicated = replica.Rows(table);
+        const struct json *rows = replicated.get();
         ASSERT_EQ(json_object_size(rows), expected.size());
         for (const auto &[uuid, text] : expected) {
             const struct json *row = json_object_get(rows, uuid.c_str());

@@ -201,8 +201,9 @@ TEST_F(Foundation, DaemonsShareTheSupervisorsSessionEachInItsOwnProcessGroup)
         ASSERT_GT(pid, 0);
         EXPECT_EQ(getsid(pid), session);
         EXPECT_EQ(getpgid(pid), pid);
-        if (!autogroup.empty())
+        if (!autogroup.empty()) {
             EXPECT_EQ(ReadFile("/proc/" + std::to_string(pid) + "/autogroup"), autogroup);
+        }
     }
 }
 

@@ -42,8 +42,9 @@ need ovs-vswitchd openvswitch-switch; need ovs-vsctl openvswitch-common; need ov
 
 BAZEL=${BAZEL:-bazel}
 if [ -z "${VSW_BINDIR:-}" ]; then
-    $BAZEL build //tools:vsw_ctl >/dev/null 2>&1 || { echo "build failed" >&2; exit 1; }
-    VSW_BINDIR=$($BAZEL info bazel-bin 2>/dev/null)/tools
+    # 9>&-: the Bazel server outlives this script and must not keep the run lock.
+    $BAZEL build //tools:vsw_ctl >/dev/null 2>&1 9>&- || { echo "build failed" >&2; exit 1; }
+    VSW_BINDIR=$($BAZEL info bazel-bin 2>/dev/null 9>&-)/tools
 fi
 export VSW_BINDIR
 

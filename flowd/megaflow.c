@@ -61,23 +61,55 @@ void megaflow_table_init(struct megaflow_table *t, size_t max_flows)
     t->max_flows = max_flows;
 }
 
-static uint32_t key_hash(const struct flow_key *masked)
+/* The hash of `key` under the subtable's mask, over its significant words only; `masked`
+ * receives those words masked (the others are left as they are). */
+static uint32_t subtable_hash(const struct mf_subtable *st, const struct flow_key *key,
+                              struct flow_key *masked)
 {
-    return hash_words64(masked->words, FLOW_KEY_WORDS, 0);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < st->n_words; i++) {
+        int w = st->words[i];
+        masked->words[w] = key->words[w] & st->mask.words[w];
+        h ^= masked->words[w];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+static bool subtable_key_equal(const struct mf_subtable *st, const struct flow_key *a,
+                               const struct flow_key *masked)
+{
+    for (int i = 0; i < st->n_words; i++) {
+        int w = st->words[i];
+        if (a->words[w] != masked->words[w])
+            return false;
+    }
+    return true;
+}
+
+static struct megaflow *find_exact(const struct mf_subtable *st, const struct flow_key *masked,
+                                   uint32_t hash)
+{
+    for (struct hmap_node *n = hmap_first_with_hash(&st->flows, hash); n;
+         n = hmap_next_with_hash(n)) {
+        struct megaflow *f = HMAP_CONTAINER(n, struct megaflow, node);
+        if (subtable_key_equal(st, &f->key, masked))
+            return f;
+    }
+    return NULL;
 }
 
 struct megaflow *megaflow_lookup(const struct megaflow_table *t, const struct flow_key *key)
 {
     for (const struct mf_subtable *st = t->subtables; st; st = st->next) {
         struct flow_key masked;
-        flow_key_apply_mask(&masked, key, &st->mask);
-        uint32_t hash = key_hash(&masked);
-        for (struct hmap_node *n = hmap_first_with_hash(&st->flows, hash); n;
-             n = hmap_next_with_hash(n)) {
-            struct megaflow *f = HMAP_CONTAINER(n, struct megaflow, node);
-            if (flow_key_equal(&f->key, &masked))
-                return f;
-        }
+        uint32_t hash = subtable_hash(st, key, &masked);
+        struct megaflow *f = find_exact(st, &masked, hash);
+        if (f)
+            return f;
     }
     return NULL;
 }
@@ -97,6 +129,10 @@ static struct mf_subtable *subtable_find_or_create(struct megaflow_table *t,
         return NULL;
     }
     st->mask = *mask;
+    for (int w = 0; w < FLOW_KEY_WORDS; w++) {
+        if (mask->words[w])
+            st->words[st->n_words++] = (uint8_t)w;
+    }
     st->next = t->subtables;
     t->subtables = st;
     return st;
@@ -116,18 +152,6 @@ static void subtable_destroy_if_empty(struct megaflow_table *t, struct mf_subtab
     free(st);
 }
 
-static struct megaflow *find_exact(const struct mf_subtable *st, const struct flow_key *masked,
-                                   uint32_t hash)
-{
-    for (struct hmap_node *n = hmap_first_with_hash(&st->flows, hash); n;
-         n = hmap_next_with_hash(n)) {
-        struct megaflow *f = HMAP_CONTAINER(n, struct megaflow, node);
-        if (flow_key_equal(&f->key, masked))
-            return f;
-    }
-    return NULL;
-}
-
 struct megaflow *megaflow_insert(struct megaflow_table *t, const struct flow_key *key,
                                  const struct flow_key *mask, struct dp_actions *actions,
                                  const struct flow_notes *notes, uint64_t now_ms)
@@ -139,7 +163,7 @@ struct megaflow *megaflow_insert(struct megaflow_table *t, const struct flow_key
     }
     struct flow_key masked;
     flow_key_apply_mask(&masked, key, mask);
-    uint32_t hash = key_hash(&masked);
+    uint32_t hash = subtable_hash(st, key, &masked);
     struct megaflow *f = find_exact(st, &masked, hash);
     if (f) {
         megaflow_set_actions(f, actions);

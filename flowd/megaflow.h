@@ -67,6 +67,10 @@ struct megaflow {
 
 struct mf_subtable {
     struct flow_key mask;
+    /* The words of `mask` that are not zero: the only ones a lookup hashes and compares (a
+     * NORMAL flow reads 3 of the key's 13). */
+    uint8_t n_words;
+    uint8_t words[FLOW_KEY_WORDS];
     struct hmap flows;
     struct mf_subtable *next;
 };

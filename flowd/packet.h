@@ -1,20 +1,25 @@
 /* Packets as flowd sees them, and the flow key the switching decision is made on.
  *
- * The key holds only what the NORMAL pipeline may look at (input port, Ethernet addresses, the
- * outer VLAN tag, the ethertype after it). A megaflow is a key plus a mask of the same layout:
- * a bit set in the mask is a bit the decision depended on. */
+ * The key holds what a decision may look at: the input port, Ethernet addresses, the outer
+ * VLAN tag and the ethertype after it (all NORMAL reads), and the L3/L4 fields OpenFlow tables
+ * match on (IPv4, IPv6, ARP, TCP/UDP/SCTP ports, ICMP, ICMPv6 neighbour discovery). A megaflow
+ * is a key plus a mask of the same layout: a bit set in the mask is a bit the decision depended
+ * on. Numbers are in host byte order; addresses as the bytes on the wire. */
 #ifndef VSW_FLOWD_PACKET_H
 #define VSW_FLOWD_PACKET_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #define ETH_ADDR_LEN 6
 #define ETH_ADDRS_LEN 12           /* destination + source */
 #define ETH_HEADER_LEN 14
 #define VLAN_HEADER_LEN 4
 #define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP 0x0806
+#define ETH_TYPE_RARP 0x8035
 #define ETH_TYPE_IPV6 0x86dd
 #define ETH_TYPE_VLAN_8021Q 0x8100
 #define ETH_TYPE_VLAN_8021AD 0x88a8
@@ -57,8 +62,17 @@ struct dp_packet {
     struct vnet_hdr vnet;
 };
 
+#define ND_NEIGHBOR_SOLICIT 135
+#define ND_NEIGHBOR_ADVERT 136
+
+/* flow_key.nw_frag */
+#define FLOW_FRAG_ANY 1              /* a fragment (the first included) */
+#define FLOW_FRAG_LATER 2            /* a fragment other than the first: it has no L4 header */
+
+#define FLOW_KEY_WORDS 13
+
 /* What a switching decision may depend on. Padding is always zero, so keys and masks compare
- * and hash as three 64-bit words. */
+ * and hash as 64-bit words; the first three are what NORMAL reads. */
 struct flow_key {
     union {
         struct {
@@ -69,25 +83,46 @@ struct flow_key {
             uint8_t dl_src[ETH_ADDR_LEN];
             uint16_t dl_type;        /* ethertype after the outer tag (0x8100 again for QinQ) */
             uint8_t vlan_present;    /* 1: there is an outer tag (masks use 0xff) */
-            uint8_t pad;
+            uint8_t nw_frag;         /* FLOW_FRAG_* (IPv4, IPv6) */
+            /* word 3 */
+            uint32_t nw_src;         /* IPv4 source, or ARP sender protocol address */
+            uint32_t nw_dst;         /* IPv4 destination, or ARP target protocol address */
+            /* word 4 */
+            uint16_t tp_src;         /* TCP/UDP/SCTP source port; ICMP/ICMPv6 type */
+            uint16_t tp_dst;         /* TCP/UDP/SCTP destination port; ICMP/ICMPv6 code */
+            uint8_t nw_proto;        /* IP protocol (IPv6: the upper layer's); ARP opcode */
+            uint8_t nw_tos;          /* IPv4 ToS, IPv6 traffic class: DSCP << 2 | ECN */
+            uint8_t pad[2];
+            /* words 5..10 */
+            uint8_t ipv6_src[16];
+            uint8_t ipv6_dst[16];
+            uint8_t nd_target[16];   /* ICMPv6 neighbour solicitation and advertisement */
+            /* words 11..12 */
+            uint8_t arp_sha[ETH_ADDR_LEN];   /* also ND's source link-layer address option */
+            uint8_t arp_tha[ETH_ADDR_LEN];   /* also ND's target link-layer address option */
+            uint32_t ipv6_label;     /* the flow label's 20 bits */
         };
-        uint64_t words[3];
+        uint64_t words[FLOW_KEY_WORDS];
     };
 };
-#define FLOW_KEY_WORDS 3
 
 #ifdef __cplusplus
 #define FLOWD_STATIC_ASSERT static_assert
 #else
 #define FLOWD_STATIC_ASSERT _Static_assert
 #endif
-FLOWD_STATIC_ASSERT(sizeof(struct flow_key) == FLOW_KEY_WORDS * 8, "flow_key is 3 words");
+FLOWD_STATIC_ASSERT(sizeof(struct flow_key) == FLOW_KEY_WORDS * 8, "flow_key is 13 words");
 FLOWD_STATIC_ASSERT(sizeof(struct vnet_hdr) == 10, "vnet_hdr is virtio_net_hdr");
 
 /* Fills `key` from the frame received on `in_port`. Returns 0, or -1 for a frame too short to
  * hold an Ethernet header, or an 802.1Q/802.1ad ethertype without the whole tag: such frames
- * are dropped before any lookup (Open vSwitch drops "partial VLAN tags" too). */
+ * are dropped before any lookup (Open vSwitch drops "partial VLAN tags" too). L3 and L4 are
+ * read as far as the frame holds them whole: a truncated or malformed header leaves the
+ * fields it would have filled zero (the frame is still switched, on what could be read). */
 int flow_extract(const struct dp_packet *pkt, uint32_t in_port, struct flow_key *key);
+
+/* Offset of the L3 header in `pkt->data`: after the ethertype that follows the outer tag. */
+uint32_t dp_packet_l3_offset(const struct dp_packet *pkt);
 
 /* Bytes of `pkt->data` before the payload that follows the outer tag: 16 when the outer tag is
  * in the data, 12 otherwise (untagged, or tag in auxdata). The frame's ethertype field (the
@@ -123,8 +158,12 @@ void flow_key_apply_mask(struct flow_key *dst, const struct flow_key *key,
                          const struct flow_key *mask);
 bool flow_key_equal(const struct flow_key *a, const struct flow_key *b);
 
-/* "in_port=1,dl_src=..,dl_dst=..,vlan(vid=10,pcp=0)" with only the fields `mask` covers
- * (NULL: all). Always NUL-terminates. */
+/* The mask of every field the packet `key` was extracted from has (L2 always; L3 and L4 as
+ * its ethertype and protocol say). */
+void flow_key_relevant_mask(const struct flow_key *key, struct flow_key *mask);
+
+/* "in_port=1,dl_src=..,dl_dst=..,vlan(vid=10,pcp=0),ipv4(dst=10.0.0.1),tcp(dst=80)" with
+ * only the fields `mask` covers (NULL: those the packet has). Always NUL-terminates. */
 void flow_key_format(const struct flow_key *key, const struct flow_key *mask, char *buf,
                      size_t size);
 

@@ -231,7 +231,7 @@ TEST(MegaflowMask, AnyPacketAgreeingOnTheMaskGetsTheSameActions)
                 for (int w = 0; w < FLOW_KEY_WORDS; w++)
                     mixed.words[w] = (key.words[w] & mask.words[w]) |
                                      (other.words[w] & ~mask.words[w]);
-                mixed.pad = 0;
+                mixed.nw_frag = 0;
                 // A key must stay well-formed: no tag means no TPID/TCI.
                 if (!mixed.vlan_present) {
                     mixed.vlan_tpid = 0;

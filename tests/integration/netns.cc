@@ -24,10 +24,11 @@ std::string MacText(const MacAddr &mac)
 
 void RemoveLeftovers()
 {
+    // Only namespaces older than any test run: another run may be using the younger ones. The
+    // host ends of their veth pairs go with them.
     Shell("for n in $(ip netns list | awk '/^vswdt-/ {print $1}'); do "
+          "[ -n \"$(find /run/netns/$n -maxdepth 0 -mmin +30 2>/dev/null)\" ] || continue; "
           "ip netns pids $n | xargs -r kill -9; ip netns del $n; done");
-    Shell("for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^vdt'); do "
-          "ip link del $l; done");
 }
 
 std::string UniqueName(const std::string &prefix)

@@ -19,7 +19,8 @@ using MacAddr = std::array<uint8_t, 6>;
 
 std::string MacText(const MacAddr &mac);
 
-// Deletes namespaces and interfaces left by earlier runs (prefixes "vswdt-" and "vdt").
+// Deletes namespaces left by earlier runs (prefix "vswdt-") once they are older than any run
+// (30 minutes), so that runs of the suite in parallel leave each other's alone.
 void RemoveLeftovers();
 
 // A unique short name: prefix + pid + counter, at most 12 characters (room for a suffix).

@@ -196,6 +196,12 @@ int xapi_login(struct xapi *x, struct xapi_error *err)
     return 0;
 }
 
+void xapi_use_session(struct xapi *x, const char *session)
+{
+    free(x->session);
+    x->session = xstrdup(session);
+}
+
 void xapi_forget_session(struct xapi *x)
 {
     free(x->session);

@@ -98,6 +98,9 @@ int xapi_login(struct xapi *xapi, struct xapi_error *err);
 /* session.logout, if logged in; its failure is only forgotten with the session. */
 void xapi_logout(struct xapi *xapi);
 bool xapi_logged_in(const struct xapi *xapi);
+/* Uses a session someone else logged in (interface-reconfigure's --session): calls carry it,
+ * xapi_logout() ends it. */
+void xapi_use_session(struct xapi *xapi, const char *session);
 /* Forgets the session without telling XAPI (it has already forgotten it, say). */
 void xapi_forget_session(struct xapi *xapi);
 

@@ -359,6 +359,18 @@ TEST_F(IfrPlan, RewriteSetsTheUuidsOfAttachedBridges)
     }));
 }
 
+TEST_F(IfrPlan, NonVlanNetworksComeFirstWhateverTheRecordOrder)
+{
+    // The bond's PIF listed after the VLAN PIF stacked on it: its network still leads.
+    struct json *pifs = json_object_get(db_.get(), "pif");
+    json_object_put(pifs, kBond0, json_object_remove(pifs, kBond0));
+    ASSERT_STREQ(json_object_key_at(pifs, json_object_size(pifs) - 1), kBond0);
+    char *uuids = netdb_xs_network_uuids(db_.get(), kVlan100);
+    EXPECT_STREQ(uuids, "d46fb3fc-e284-47c5-b9d1-4b6f8d7df10b;"
+                        "e570c40d-f395-48d6-8ae2-5c709e8e020c");
+    free(uuids);
+}
+
 TEST(IfrQuote, AsOvsVsctlQuotesValues)
 {
     auto quoted = [](const char *s) {

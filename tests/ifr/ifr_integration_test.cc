@@ -327,6 +327,31 @@ TEST_F(Dom0, FromXapiUpWritesTheCacheAndRewriteRefreshesTheUuids)
     EXPECT_NE(r.output.find("cannot connect"), std::string::npos) << r.output;
 }
 
+// A tunnel access PIF (a cross-host internal network) has no physical device: a bridge with no
+// port; its cache keeps the tunnel record as a tunnel.
+TEST_F(Dom0, TunnelAccessPifUpMakesABridgeWithoutPorts)
+{
+    XapiDouble xapi({ "tests/xapi/example.json", "tests/xapi/tunnel.json" });
+    ASSERT_TRUE(xapi.Start());
+    std::string env = "VSW_XAPI_SOCKET=" + xapi.socket();
+    CommandResult r = Ifr("--pif-uuid c1b2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d3a up", env);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(Vsw("list-br"), "xapi4\n");
+    EXPECT_EQ(Vsw("list-ports xapi4"), "");
+    EXPECT_EQ(Vsw("br-get-external-id xapi4 xs-network-uuids"),
+              "d2c3e4f5-a6b7-4c8d-9eaf-1a2b3c4d5e4b\n");
+    EXPECT_EQ(r.output.find("ip link set eth0"), std::string::npos) << r.output;
+    std::string cache = ReadFile(root_ + "/var/xapi/network.dbcache");
+    EXPECT_NE(cache.find("\t<tunnel ref=\"OpaqueRef:6d8fabcd-4f6b-4d8f-8abc-d4f6b8dafcd6\">"),
+              std::string::npos) << cache;
+    EXPECT_NE(cache.find("<tunnel_access_PIF_of>\n\t\t\t<pif>OpaqueRef:6d8fabcd"),
+              std::string::npos) << cache;
+    // Read back from that cache, the tunnel is one (the old reader filed it as a VLAN).
+    r = Ifr("--force xapi4 down");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(Vsw("list-br"), "");
+}
+
 TEST_F(Dom0, ForceRewriteWritesTheMinimalCache)
 {
     CommandResult r = Ifr("--force xenbr0 rewrite --device=eth0 --mac=00:1e:c9:3a:10:01 "

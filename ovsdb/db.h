@@ -65,9 +65,25 @@ int db_transact(struct db *db, const char *params, size_t len, char **reply, cha
 int db_transact_blocking(struct db *db, const char *params, size_t len, char **reply,
                          char **commit, int64_t *wait_timeout_ms);
 
+/* What a committed transaction leaves besides its reply (db_transact_undoable()). */
+struct db_commit {
+    char *record;     /* the change record; NULL if the transaction failed or changed nothing */
+    char *undo;       /* with `record`: the change record that takes the database back to the
+                       * state the transaction found, _versions included (db_replay() it, before
+                       * any other change, to undo the commit) */
+    char *comment;    /* with `record`: the texts of its "comment" operations, joined by "\n";
+                       * NULL if it had none */
+};
+
+/* As db_transact_blocking(), filling *commit (each member malloc'd or NULL; the caller frees
+ * them). The undo record lets a caller that cannot make a commit durable take it back. */
+int db_transact_undoable(struct db *db, const char *params, size_t len, char **reply,
+                         struct db_commit *commit, int64_t *wait_timeout_ms);
+
 /* Applies a change record (from db_transact(), or a snapshot from db_snapshot()) to `db`.
  * The record is validated completely (JSON, tables, columns, types, constraints, references,
- * indexes) before anything changes. Returns 0, or -1 with *error set to a malloc'd message
+ * indexes) before anything changes. The members "_date" and "_comment", which a journal adds
+ * to the records it keeps, are ignored. Returns 0, or -1 with *error set to a malloc'd message
  * the caller frees (if `error` is non-NULL), the database unchanged. */
 int db_replay(struct db *db, const char *record, size_t len, char **error);
 

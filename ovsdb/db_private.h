@@ -140,9 +140,10 @@ void db_txn_keep_version(struct db_txn *txn, struct db_row *row);
 
 /* Runs the commit checks (references, garbage collection, weak references, sizes, row limits,
  * unique indexes). On success returns NULL and, if `record` is non-NULL, sets *record to the
- * change record (NULL if nothing changed); the transaction is then ready for db_txn_commit().
+ * change record (NULL if nothing changed), and if `undo` is non-NULL, *undo to the record that
+ * reverses it (see db_transact_undoable()); the transaction is then ready for db_txn_commit().
  * On failure returns the error; the caller must db_txn_abort(). */
-struct db_error *db_txn_precommit(struct db_txn *txn, char **record);
+struct db_error *db_txn_precommit(struct db_txn *txn, char **record, char **undo);
 void db_txn_commit(struct db_txn *txn);
 void db_txn_abort(struct db_txn *txn);
 

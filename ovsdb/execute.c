@@ -27,6 +27,7 @@ struct exec {
     struct hmap symbols;     /* struct symbol, by name */
     struct db_named_uuids names;
     int64_t wait_timeout_ms;  /* of the "wait" that failed the transaction, if positive */
+    struct db_text comments;  /* the "comment" operations' texts, joined by "\n" */
 };
 
 enum function { F_EQ, F_NE, F_LT, F_LE, F_GT, F_GE, F_INCLUDES, F_EXCLUDES };
@@ -1051,13 +1052,16 @@ static struct db_error *execute_comment(struct exec *x, const struct json *op,
 {
     static const char *const members[] = { "op", "comment", NULL };
     const struct json *comment;
-    (void)x;
     struct db_error *error = check_members(op, members);
     if (!error)
         error = required(op, "comment", JSON_STRING, &comment);
-    if (!error)
-        *result = json_object_new();
-    return error;
+    if (error)
+        return error;
+    if (x->comments.len)
+        db_text_put(&x->comments, "\n", 1);
+    db_text_put(&x->comments, json_string(comment), strlen(json_string(comment)));
+    *result = json_object_new();
+    return NULL;
 }
 
 static struct db_error *execute_assert(struct exec *x, const struct json *op,
@@ -1174,14 +1178,14 @@ static struct db_error *parse_params(const struct db *db, const char *text, size
 
 /* Runs the operations and the commit checks; on failure the transaction is rolled back. */
 static bool run_transaction(struct exec *x, const struct json *params, struct json *results,
-                            char **record)
+                            struct db_commit *commit)
 {
     struct db_error *error = NULL;
     if (!execute_ops(x, params, results))
         goto abort;
     error = check_symbols_defined(x);
     if (!error)
-        error = db_txn_precommit(x->txn, record);
+        error = db_txn_precommit(x->txn, &commit->record, &commit->undo);
     if (error) {
         json_array_append(results, error_json(error));
         goto abort;
@@ -1201,11 +1205,23 @@ int db_transact(struct db *db, const char *text, size_t len, char **reply, char 
 int db_transact_blocking(struct db *db, const char *text, size_t len, char **reply,
                          char **commit, int64_t *wait_timeout_ms)
 {
+    struct db_commit outcome;
+    int rc = db_transact_undoable(db, text, len, reply, &outcome, wait_timeout_ms);
+    if (commit)
+        *commit = outcome.record;
+    else
+        free(outcome.record);
+    free(outcome.undo);
+    free(outcome.comment);
+    return rc;
+}
+
+int db_transact_undoable(struct db *db, const char *text, size_t len, char **reply,
+                         struct db_commit *commit, int64_t *wait_timeout_ms)
+{
     if (wait_timeout_ms)
         *wait_timeout_ms = 0;
-    char *record = NULL;
-    if (commit)
-        *commit = NULL;
+    memset(commit, 0, sizeof *commit);
     struct json *params;
     struct db_error *error = parse_params(db, text, len, &params);
     if (error) {
@@ -1218,16 +1234,16 @@ int db_transact_blocking(struct db *db, const char *text, size_t len, char **rep
     x.names.aux = &x;
     x.txn = db_txn_begin(db);
     struct json *results = json_array_new();
-    bool ok = run_transaction(&x, params, results, &record);
+    bool ok = run_transaction(&x, params, results, commit);
     if (!ok && wait_timeout_ms)
         *wait_timeout_ms = x.wait_timeout_ms;
+    if (ok && commit->record)
+        commit->comment = x.comments.s;
+    else
+        free(x.comments.s);
     free_symbols(&x);
     json_free(params);
     *reply = json_to_string(results);
     json_free(results);
-    if (commit)
-        *commit = record;
-    else
-        free(record);
     return ok ? 0 : -1;
 }

@@ -216,6 +216,13 @@ static struct db_error *apply_record_row(struct db *db, struct db_txn *txn,
     return NULL;
 }
 
+/* A member a journal adds to a record about it, not a table: when it was written and the
+ * transaction's comments (table names cannot start with "_"). */
+static bool is_annotation(const char *name)
+{
+    return strcmp(name, "_date") == 0 || strcmp(name, "_comment") == 0;
+}
+
 static struct db_error *apply_record(struct db *db, struct db_txn *txn, const struct json *record)
 {
     if (!json_is_object(record))
@@ -223,6 +230,8 @@ static struct db_error *apply_record(struct db *db, struct db_txn *txn, const st
     for (size_t t = 0; t < json_object_size(record); t++) {
         const char *name = json_object_key_at(record, t);
         const struct json *rows = json_object_value_at(record, t);
+        if (is_annotation(name))
+            continue;
         const struct db_table_schema *schema = db_schema_table(db->schema, name);
         if (!schema)
             return db_error_create(DB_ERR_UNKNOWN_TABLE, "no table %s in the schema", name);
@@ -255,7 +264,7 @@ int db_replay(struct db *db, const char *record, size_t len, char **error)
     struct db_error *e = apply_record(db, txn, json);
     json_free(json);
     if (!e)
-        e = db_txn_precommit(txn, NULL);
+        e = db_txn_precommit(txn, NULL, NULL);
     if (e) {
         db_txn_abort(txn);
         db_set_error(error, db_error_to_string_free(e));

@@ -630,8 +630,10 @@ static bool in_record(const struct txn_row *tr)
     return row_changed(tr) && (tr->old_row || tr->new_row);   /* not inserted then deleted */
 }
 
-/* Appends the record's rows of table `t`; returns whether there were any. */
-static bool append_table_changes(const struct db_txn *txn, size_t t, bool first,
+/* Appends the record's rows of table `t`; returns whether there were any. With `undo`, the
+ * changes that take each row back: a deleted row in full, an inserted one deleted, a modified
+ * one from its new version to its old. */
+static bool append_table_changes(const struct db_txn *txn, size_t t, bool first, bool undo,
                                  struct db_text *text)
 {
     const char *name = txn->db->schema->tables[t].name;
@@ -648,10 +650,12 @@ static bool append_table_changes(const struct db_txn *txn, size_t t, bool first,
             db_text_put(text, ",", 1);
         }
         any = true;
-        if (tr->new_row && tr->old_row)
-            db_row_append_change(text, tr->old_row, tr->new_row);
-        else if (tr->new_row)
-            db_row_append_record(text, tr->new_row);
+        const struct db_row *from = undo ? tr->new_row : tr->old_row;
+        const struct db_row *to = undo ? tr->old_row : tr->new_row;
+        if (from && to)
+            db_row_append_change(text, from, to);
+        else if (to)
+            db_row_append_record(text, to);
         else
             db_row_append_deleted(text, &tr->uuid);
     }
@@ -661,8 +665,8 @@ static bool append_table_changes(const struct db_txn *txn, size_t t, bool first,
 }
 
 /* The change record (tables in schema order, rows in the order the transaction touched them),
- * or NULL if nothing changed. */
-static char *change_record(const struct db_txn *txn)
+ * or NULL if nothing changed; with `undo`, the record that reverses it. */
+static char *change_record(const struct db_txn *txn, bool undo)
 {
     size_t n_tables = txn->db->schema->n_tables;
     bool *touched = xzalloc(n_tables * sizeof *touched), any = false;
@@ -674,7 +678,7 @@ static char *change_record(const struct db_txn *txn)
         bool first = true;
         db_text_put(&text, "{", 1);
         for (size_t t = 0; t < n_tables; t++)
-            if (touched[t] && append_table_changes(txn, t, first, &text))
+            if (touched[t] && append_table_changes(txn, t, first, undo, &text))
                 first = false;
         db_text_put(&text, "}", 1);
     }
@@ -682,10 +686,12 @@ static char *change_record(const struct db_txn *txn)
     return text.s;
 }
 
-struct db_error *db_txn_precommit(struct db_txn *txn, char **record)
+struct db_error *db_txn_precommit(struct db_txn *txn, char **record, char **undo)
 {
     if (record)
         *record = NULL;
+    if (undo)
+        *undo = NULL;
     drop_noop_modifications(txn);
     struct db_error *error = count_refs(txn);
     if (error)
@@ -700,7 +706,9 @@ struct db_error *db_txn_precommit(struct db_txn *txn, char **record)
         return error;
     assign_versions(txn);
     if (record)
-        *record = change_record(txn);
+        *record = change_record(txn, false);
+    if (undo)
+        *undo = change_record(txn, true);
     return NULL;
 }
 

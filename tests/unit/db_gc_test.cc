@@ -224,17 +224,42 @@ class Replay : public DbTest {
         DbTest::TearDown();
     }
 
-    // Runs ops on the primary and replays the record (if any) on the replica.
+    void MustReplay(db *d, const char *record)
+    {
+        char *error = nullptr;
+        EXPECT_EQ(db_replay(d, record, strlen(record), &error), 0)
+            << (error ? error : "") << "\nrecord: " << record;
+        free(error);
+    }
+
+    // Runs ops on the primary and replays the record (if any) on the replica. On the primary,
+    // the commit's undo record must take it back exactly (versions included) and the record
+    // forward again.
     TxnResult RunBoth(const std::string &ops)
     {
-        TxnResult r = Run(ops);
+        std::string params = "[\"Open_vSwitch\"," + ops + "]", before = Snapshot(db_);
+        char *reply = nullptr;
+        db_commit c;
+        TxnResult r;
+        r.rc = db_transact_undoable(db_, params.data(), params.size(), &reply, &c, nullptr);
+        r.reply = reply;
+        r.has_commit = c.record != nullptr;
+        r.commit = c.record ? c.record : "";
+        free(reply);
         if (r.has_commit) {
             EXPECT_EQ(r.rc, 0);
-            char *error = nullptr;
-            EXPECT_EQ(db_replay(replica_, r.commit.data(), r.commit.size(), &error), 0)
-                << (error ? error : "") << "\nrecord: " << r.commit;
-            free(error);
+            MustReplay(replica_, c.record);
+            std::string after = Snapshot(db_);
+            MustReplay(db_, c.undo);
+            EXPECT_EQ(Snapshot(db_), before) << "undo: " << c.undo;
+            MustReplay(db_, c.record);
+            EXPECT_EQ(Snapshot(db_), after) << "redo: " << c.record;
+        } else {
+            EXPECT_EQ(c.undo, nullptr);
         }
+        free(c.record);
+        free(c.undo);
+        free(c.comment);
         return r;
     }
 
@@ -596,7 +621,7 @@ TEST_F(Replay, ConvertFromAnOlderSchema)
     db *target = db_create(schema_);
     EXPECT_EQ(db_convert(target, old_db, &error), -1);
     ASSERT_NE(error, nullptr);
-    EXPECT_EQ(std::string(error).substr(0, 43), "converting from schema version 0.9.0 to 1.0");
+    EXPECT_EQ(std::string(error).substr(0, 43), "converting from schema version 0.9.0 to 1.1");
     EXPECT_NE(std::string(error).find("\"open\" is not one of the allowed values"),
               std::string::npos)
         << error;
@@ -686,4 +711,45 @@ TEST_F(Replay, MalformedModificationsAreRejectedWithoutChange)
                         "11111111-2222-4333-8444-555555555555, which is not in table Port");
     free(error);
     EXPECT_EQ(Snapshot(replica_), snapshot);
+}
+
+// A commit reports its comments (what vsw-dbd writes into its journal beside the record), and
+// db_replay() reads a record annotated by a journal ("_date", "_comment") as the bare record,
+// while any other name starting with "_" is still no table.
+TEST_F(Replay, CommentsAreReportedAndJournalAnnotationsIgnored)
+{
+    std::string params = R"(["Open_vSwitch",{"op":"comment","comment":"vsw add-br br0"},
+        {"op":"insert","table":"Open_vSwitch","row":{"next_cfg":3}},
+        {"op":"comment","comment":"and \"more\""}])";
+    char *reply = nullptr;
+    db_commit c;
+    ASSERT_EQ(db_transact_undoable(db_, params.data(), params.size(), &reply, &c, nullptr), 0);
+    ASSERT_NE(c.record, nullptr);
+    EXPECT_STREQ(c.comment, "vsw add-br br0\nand \"more\"");
+    std::string record(c.record);
+    free(reply);
+    free(c.record);
+    free(c.undo);
+    free(c.comment);
+
+    std::string annotated = record.substr(0, record.size() - 1) +
+                            R"(,"_comment":"vsw add-br br0","_date":1700000000123})";
+    char *error = nullptr;
+    EXPECT_EQ(db_replay(replica_, annotated.data(), annotated.size(), &error), 0) << error;
+    free(error);
+    EXPECT_EQ(Snapshot(replica_), Snapshot(db_));
+
+    std::string other = R"({"_other":{}})";
+    EXPECT_EQ(db_replay(replica_, other.data(), other.size(), &error), -1);
+    EXPECT_STREQ(error, "unknown table: no table _other in the schema");
+    free(error);
+
+    // Nothing changed, nothing to report.
+    std::string select = R"(["Open_vSwitch",{"op":"comment","comment":"x"},
+        {"op":"select","table":"Bridge","where":[]}])";
+    ASSERT_EQ(db_transact_undoable(db_, select.data(), select.size(), &reply, &c, nullptr), 0);
+    EXPECT_EQ(c.record, nullptr);
+    EXPECT_EQ(c.undo, nullptr);
+    EXPECT_EQ(c.comment, nullptr);
+    free(reply);
 }

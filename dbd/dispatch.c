@@ -27,6 +27,7 @@ static void publish_update(void *arg, const char *record)
 
 /* Runs one client transaction (`params`, RFC 7047 transact params) and fills `out` with the
  * reply (out->result_json malloc'd: the caller frees it). STORE_FAILED has stopped the loop;
+ * STORE_REFUSED (the disk did not take the commit) is a result like any failed transaction's;
  * STORE_BLOCKED sets *wait_timeout_ms (see store_transact()). */
 static enum store_result dbd_transact(struct dbd *dbd, const char *params,
                                       Vsw__TransactReply *out, int64_t *wait_timeout_ms)
@@ -37,16 +38,19 @@ static enum store_result dbd_transact(struct dbd *dbd, const char *params,
     free(record);
     out->result_json = result;
     if (outcome == STORE_FAILED) {
-        /* Memory is ahead of the disk: answering would acknowledge what may be lost. Exit, and
-         * the restart replays exactly what is durable. */
-        vlog_err("a commit could not be made durable; exiting so that the restart reloads the "
-                 "database from disk");
+        /* The journal's end is unknown and memory may be ahead of it: answering would
+         * acknowledge what may be lost. Exit, and the restart replays what the file holds. */
+        vlog_err("the journal could not be restored after a failed write; exiting so that "
+                 "the restart reloads the database from disk");
         dbd->failed = true;
         loop_stop(&dbd->daemon.loop);
     } else if (outcome == STORE_COMMITTED) {
         out->committed = true;
         out->seq = dbd->events.seq;   /* that of the update publish_update() sent */
+        compaction_schedule(dbd);
     }
+    const char *notice = store_recovery_notice(&dbd->store);
+    out->warning = (char *)(notice ? notice : "");
     return outcome;
 }
 
@@ -66,8 +70,8 @@ static void handle_transact(void *ctx, const ProtobufCMessage *request, struct i
     enum store_result outcome = dbd_transact(dbd, req->params_json, &out, &timeout_ms);
     if (outcome == STORE_FAILED) {
         ipc_reply_error(reply, VSW__ERROR_CODE__ERROR_UNAVAILABLE,
-                        "the journal write failed; the change may or may not survive the "
-                        "restart of vsw-dbd");
+                        "the journal could not be restored after a failed write; the change "
+                        "may or may not survive the restart of vsw-dbd");
     } else if (outcome == STORE_COMMITTED && req->then_wait_ms > 0) {
         /* Answered once its condition holds, unless it cannot wait. */
         if (waiting_after_commit(dbd, req, &out, reply) < 0)
@@ -112,6 +116,12 @@ static void handle_get_schema(void *ctx, const ProtobufCMessage *request,
     ipc_reply_message(reply, &out.base);
 }
 
+static void handle_compact(void *ctx, const ProtobufCMessage *request, struct ipc_reply *reply)
+{
+    (void)request;
+    compaction_request(ctx, reply);
+}
+
 const struct ipc_route dbd_routes[] = {
     DAEMON_CONTROL_ROUTES,
     { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_HELLO, "DBD_HELLO", &vsw__hello__descriptor,
@@ -122,5 +132,7 @@ const struct ipc_route dbd_routes[] = {
       &vsw__monitor_request__descriptor, handle_monitor },
     { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_GET_SCHEMA, "DBD_GET_SCHEMA",
       &vsw__get_schema_request__descriptor, handle_get_schema },
+    { VSW__CHANNEL__CHANNEL_DBD, VSW__DBD_TYPE__DBD_COMPACT, "DBD_COMPACT",
+      &vsw__compact_request__descriptor, handle_compact },
 };
 const size_t dbd_n_routes = sizeof dbd_routes / sizeof dbd_routes[0];

@@ -1,6 +1,7 @@
 /* vsw-dbd: setup as root, drop privileges, open the database and the sockets, restrict system
  * calls, serve. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,6 @@ static void publish_heartbeat(void *arg)
     beat.uptime_ms = loop_now_ms() - dbd->daemon.started_ms;
     if (ipc_publish(&dbd->events, VSW__DBD_TYPE__DBD_HEARTBEAT, &beat.base) < 0)
         vlog_debug("heartbeat not published (no subscriber ready)");
-}
-
-static void compact_if_grown(void *arg)
-{
-    struct dbd *dbd = arg;
-    store_maybe_compact(&dbd->store);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -84,20 +79,51 @@ static int open_sockets(struct dbd *dbd)
                            &d->counters) < 0)
         return -1;
     if (loop_add_timer(&d->loop, 0, DBD_HEARTBEAT_INTERVAL_MS, publish_heartbeat, dbd) < 0 ||
-        loop_add_timer(&d->loop, DBD_COMPACT_CHECK_MS, DBD_COMPACT_CHECK_MS, compact_if_grown,
-                       dbd) < 0)
+        loop_add_timer(&d->loop, DBD_RETRY_MS, DBD_RETRY_MS, compaction_retry, dbd) < 0)
         return -1;
+    return 0;
+}
+
+/* Opens the database as the unprivileged user, so that every file it creates (compaction's
+ * temporary file, damaged parts set aside) belongs to that user; and starts the compactor
+ * thread, before the sandbox forbids creating threads. */
+static int open_database(struct dbd *dbd)
+{
+    if (store_open(&dbd->store, dbd->db_path, dbd->schema_text, dbd->schema_len) < 0)
+        return -1;
+    if (dbd->compact_records[0]) {
+        char *end;
+        unsigned long long n = strtoull(dbd->compact_records, &end, 10);
+        if (*end || !n || dbd->compact_records[0] == '-') {
+            vlog_err("--compact-records: '%s' is not a positive number", dbd->compact_records);
+            store_close(&dbd->store);
+            return -1;
+        }
+        dbd->store.compact_records = n;
+    }
+    dbd->daemon.warning = &dbd->store.recovery_notice;
+    int fd = store_start_compactor(&dbd->store);
+    if (fd < 0) {
+        vlog_warn("compaction will stop requests while it writes the snapshot");
+    } else if (loop_watch_fd(&dbd->daemon.loop, fd, POLLIN, compaction_done, dbd) < 0) {
+        store_close(&dbd->store);
+        return -1;
+    }
+    compaction_schedule(dbd);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static struct dbd dbd = { .api.sock = -1, .events.sock = -1, .waiting.timer = -1 };
+    static struct dbd dbd = { .api.sock = -1, .events.sock = -1, .waiting.timer = -1,
+                              .compact_timer = -1 };
     const struct daemon_option options[] = {
         { "db", "FILE  the database file (default RUNDIR/conf.db)", dbd.db_path,
           sizeof dbd.db_path },
         { "schema", "FILE  the schema (default: the one built in)", dbd.schema_path,
           sizeof dbd.schema_path },
+        { "compact-records", "N  compact the journal after N records (default 1000)",
+          dbd.compact_records, sizeof dbd.compact_records },
     };
     int exit_code;
     if (daemon_init(&dbd.daemon, "vsw-dbd", "dbd", argc, argv, options,
@@ -106,14 +132,12 @@ int main(int argc, char **argv)
 
     int rc = EXIT_FAILURE;
     bool opened = false;
-    /* The database is opened as the unprivileged user, so that every file it creates
-     * (compaction's temporary file, saved damaged tails) belongs to that user. */
     if (load_configuration(&dbd) < 0 ||
         sandbox_drop_privileges(&dbd_sandbox_policy, dbd.daemon.opts.user) < 0)
         goto out;
-    if (store_open(&dbd.store, dbd.db_path, dbd.schema_text, dbd.schema_len) < 0)
+    opened = open_database(&dbd) == 0;
+    if (!opened)
         goto out;
-    opened = true;
     if (open_sockets(&dbd) < 0 ||
         sandbox_restrict_syscalls(&dbd_sandbox_policy, dbd.daemon.opts.violation) < 0)
         goto out;

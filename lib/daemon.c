@@ -417,6 +417,12 @@ void control_handle_status(void *ctx, const ProtobufCMessage *request, struct ip
     r.counters = counter_ptrs;
     r.n_peers = (size_t)d->n_peers;
     r.peers = peer_ptrs;
+    char *warnings[1];
+    if (d->warning && *d->warning) {
+        warnings[0] = *d->warning;
+        r.n_warnings = 1;
+        r.warnings = warnings;
+    }
     ipc_reply_message(reply, &r.base);
 }
 

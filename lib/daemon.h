@@ -80,6 +80,9 @@ struct daemon {
     /* Counters of the daemon's own work, reported by CONTROL_STATUS after the runtime's. */
     const struct daemon_counter *own_counters;
     size_t n_own_counters;
+    /* A warning for operators reported by CONTROL_STATUS while *warning is not NULL (may be
+     * NULL itself). */
+    char *const *warning;
 };
 
 /* An option of one daemon's own, beyond the common ones; its value is copied into `value`. */

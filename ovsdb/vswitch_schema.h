@@ -12,4 +12,9 @@ struct db_schema *vswitch_schema(void);
 /* db_schema_digest() of the schema file's text. */
 extern const char vswitch_schema_digest[];
 
+/* Keys of Open_vSwitch:status that vsw-dbd writes when it recovered a damaged database with
+ * loss (db_recovery_time, db_recovery_problem, ...; docs/dbd.md). Removing them acknowledges
+ * the loss (`vsw ack-db-recovery`). */
+#define VSWITCH_RECOVERY_KEY_PREFIX "db_recovery_"
+
 #endif

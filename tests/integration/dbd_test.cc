@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -140,6 +141,7 @@ struct TransactOutcome {
     bool schema_mismatch = false;
     uint64_t seq = 0;
     bool waited = false;
+    std::string warning;
 
     // Replied, and no element of the result is an error.
     bool Succeeded() const
@@ -219,6 +221,7 @@ class DbdClient {
         out.schema_mismatch = r->schema_mismatch;
         out.seq = r->seq;
         out.waited = r->waited;
+        out.warning = r->warning;
         protobuf_c_message_free_unpacked(reply, nullptr);
         return out;
     }
@@ -240,6 +243,24 @@ class DbdClient {
         out.seq = r->seq;
         protobuf_c_message_free_unpacked(reply, nullptr);
         return out;
+    }
+
+    // DBD_COMPACT: "" once compacted (sizes in *before and *after), else the error.
+    std::string Compact(uint64_t *before = nullptr, uint64_t *after = nullptr)
+    {
+        Vsw__CompactRequest req = VSW__COMPACT_REQUEST__INIT;
+        ProtobufCMessage *reply = nullptr;
+        struct ipc_error err;
+        if (ipc_call(&client_, VSW__DBD_TYPE__DBD_COMPACT, &req.base,
+                     &vsw__compact_reply__descriptor, &reply, &err) < 0)
+            return err.message[0] ? err.message : "no reply";
+        const auto *r = reinterpret_cast<const Vsw__CompactReply *>(reply);
+        if (before)
+            *before = r->bytes_before;
+        if (after)
+            *after = r->bytes_after;
+        protobuf_c_message_free_unpacked(reply, nullptr);
+        return "";
     }
 
     // The schema dbd serves, or "" if it did not answer; its digest in *digest.
@@ -782,6 +803,32 @@ TEST(DbdCrash, AcknowledgedCommitsSurviveTwentySigkills)
 
 // ==== b. A damaged journal ====
 
+// The db_recovery_* pairs of Open_vSwitch:status, {key: value}.
+std::map<std::string, std::string> RecoveryStatus(DbdClient &client)
+{
+    TransactOutcome r = client.Transact(
+        "[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Open_vSwitch\",\"where\":[],"
+        "\"columns\":[\"status\"]}]");
+    std::map<std::string, std::string> pairs;
+    JsonPtr json = Parse(r.result);
+    const struct json *rows = json_object_get(json_array_at(json.get(), 0), "rows");
+    const struct json *map = json_array_at(json_object_get(json_array_at(rows, 0), "status"), 1);
+    for (size_t i = 0; i < json_array_size(map); i++) {
+        std::string key = json_string(json_array_at(json_array_at(map, i), 0));
+        if (key.rfind("db_recovery_", 0) == 0)
+            pairs[key] = json_string(json_array_at(json_array_at(map, i), 1));
+    }
+    return pairs;
+}
+
+// What `vsw ack-db-recovery` does.
+const char kAcknowledgeRecovery[] =
+    "[\"Open_vSwitch\",{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+    "\"mutations\":[[\"status\",\"delete\",[\"set\",[\"db_recovery_time\","
+    "\"db_recovery_problem\",\"db_recovery_offset\",\"db_recovery_lost_bytes\","
+    "\"db_recovery_lost_records\",\"db_recovery_lost_first\",\"db_recovery_lost_last\","
+    "\"db_recovery_kept_until\",\"db_recovery_saved\"]]]]}]";
+
 class DbdJournal : public ::testing::Test {
   protected:
     void SetUp() override
@@ -801,35 +848,83 @@ class DbdJournal : public ::testing::Test {
         ASSERT_EQ(static_cast<size_t>(size_), records_.back().offset + records_.back().size);
     }
 
-    // Restarts dbd on the damaged file and checks what it kept, what it logged and saved.
+    // Restarts dbd on the damaged file and checks what it kept and what it logged. A torn
+    // write is cut quietly (a warning) with the cut bytes saved; other damage is reported
+    // loudly, with the whole file kept aside and the loss recorded until acknowledged.
     void ExpectRecovered(const std::set<std::string> &bridges, long long kept_bytes,
-                         const std::string &problem, const std::string &cut_bytes)
+                         const std::string &problem, bool torn)
     {
+        std::string damaged = ReadFile(dbd_->db_path());
         ASSERT_TRUE(dbd_->Start());
         std::string log = dbd_->log();
         std::string kept = std::to_string(kept_bytes);
-        EXPECT_NE(log.find("journal: " + problem), std::string::npos) << log;
-        EXPECT_NE(log.find(" at offset " + kept + " of " + dbd_->db_path() + ": keeping the " +
-                           kept + " bytes before it, cutting " +
-                           std::to_string(cut_bytes.size())),
+        EXPECT_NE(log.find("journal: " + problem + " at offset " + kept + " of " +
+                           dbd_->db_path()),
                   std::string::npos)
             << log;
-        EXPECT_EQ(FileSize(dbd_->db_path()), kept_bytes);
+        // The file starts with the bytes kept; after a loss, the record of it follows.
+        std::string now = ReadFile(dbd_->db_path());
+        EXPECT_EQ(now.substr(0, kept_bytes), damaged.substr(0, kept_bytes));
+        std::vector<JournalRecord> records = ReadJournal(dbd_->db_path());
+        ASSERT_FALSE(records.empty());
+        if (torn) {
+            EXPECT_EQ(static_cast<long long>(now.size()), kept_bytes);
+        } else {
+            EXPECT_EQ(records.back().offset, static_cast<size_t>(kept_bytes));
+            EXPECT_NE(records.back().payload.find("\"_comment\":\"vsw-dbd: the database was "
+                                                  "recovered with loss\""),
+                      std::string::npos)
+                << records.back().payload;
+        }
         CommandResult saved = Shell("cat " + dbd_->db_path() + ".damaged-*");
-        EXPECT_EQ(saved.output, cut_bytes);
-
         DbdClient c(rundir_, 2000);
         EXPECT_EQ(BridgeNames(c), bridges);
+        TransactOutcome read = c.Transact("[\"Open_vSwitch\"]");
+        std::map<std::string, std::string> status = RecoveryStatus(c);
+        if (torn) {
+            EXPECT_NE(log.find("a write cut short; keeping the " + kept +
+                               " bytes before it, cutting " +
+                               std::to_string(damaged.size() - kept_bytes)),
+                      std::string::npos)
+                << log;
+            EXPECT_EQ(saved.output, damaged.substr(kept_bytes));
+            EXPECT_EQ(log.find(" err: "), std::string::npos) << log;
+            EXPECT_EQ(read.warning, "");
+            EXPECT_TRUE(status.empty());
+        } else {
+            EXPECT_NE(log.find(" err: journal: " + problem + " at offset " + kept),
+                      std::string::npos)
+                << log;
+            EXPECT_NE(log.find("recovered with loss"), std::string::npos) << log;
+            EXPECT_EQ(saved.output, damaged);
+            EXPECT_NE(read.warning.find("the database was recovered with loss at "),
+                      std::string::npos)
+                << read.warning;
+            EXPECT_NE(read.warning.find(problem + " at offset " + kept), std::string::npos)
+                << read.warning;
+            EXPECT_EQ(status["db_recovery_problem"], problem);
+            EXPECT_EQ(status["db_recovery_offset"], kept);
+            EXPECT_EQ(status["db_recovery_lost_bytes"],
+                      std::to_string(damaged.size() - kept_bytes));
+            EXPECT_EQ(status["db_recovery_saved"].rfind(dbd_->db_path() + ".damaged-", 0), 0u);
+        }
         // The journal goes on from the cut: a new commit, a SIGKILL, and all of it is back
-        // with no further damage found.
+        // with no further damage found; the loss stays reported until acknowledged.
         ASSERT_TRUE(c.Transact(AddBridgeTxn("after")).committed);
         dbd_->Kill();
         ASSERT_TRUE(dbd_->Start());
-        EXPECT_EQ(dbd_->log().find("damaged"), std::string::npos) << dbd_->log();
+        EXPECT_EQ(dbd_->log().find("journal: "), std::string::npos) << dbd_->log();
         DbdClient again(rundir_, 2000);
         std::set<std::string> expected = bridges;
         expected.insert("after");
         EXPECT_EQ(BridgeNames(again), expected);
+        EXPECT_EQ(RecoveryStatus(again), status);
+        if (!torn) {
+            TransactOutcome ack = again.Transact(kAcknowledgeRecovery);
+            EXPECT_TRUE(ack.committed) << ack.result;
+            EXPECT_EQ(again.Transact("[\"Open_vSwitch\"]").warning, "");
+            EXPECT_TRUE(RecoveryStatus(again).empty());
+        }
     }
 
     VswInstance vsw_;
@@ -841,16 +936,19 @@ class DbdJournal : public ::testing::Test {
 
 const std::set<std::string> kFiveBridges = { "br1", "br2", "br3", "br4", "br5" };
 const std::set<std::string> kFourBridges = { "br1", "br2", "br3", "br4" };
+const std::set<std::string> kTwoBridges = { "br1", "br2" };
 
-TEST_F(DbdJournal, GarbageAppendedIsCutAndEverythingKept)
+// Garbage after the last record could be a damaged record: nothing is assumed lost silently.
+TEST_F(DbdJournal, GarbageAppendedIsReportedAndEverythingKept)
 {
     std::string garbage = "\x01\xff garbage that is no record \n\n";
     std::string file = ReadFile(dbd_->db_path());
     WriteFile(dbd_->db_path(), file + garbage);
-    ExpectRecovered(kFiveBridges, size_, "malformed record header", garbage);
+    ExpectRecovered(kFiveBridges, size_, "malformed record header", false);
 }
 
-TEST_F(DbdJournal, FlippedByteInLastRecordLosesOnlyThatRecord)
+// The last record was acknowledged: a flipped byte in it is a loss, reported as such.
+TEST_F(DbdJournal, FlippedByteInLastRecordIsALossReported)
 {
     std::string file = ReadFile(dbd_->db_path());
     const JournalRecord &last = records_.back();
@@ -858,18 +956,312 @@ TEST_F(DbdJournal, FlippedByteInLastRecordLosesOnlyThatRecord)
     file[at] ^= 0x20;
     WriteFile(dbd_->db_path(), file);
     ExpectRecovered(kFourBridges, static_cast<long long>(last.offset), "checksum mismatch",
-                    file.substr(last.offset));
+                    false);
 }
 
-TEST_F(DbdJournal, TruncatedTailLosesOnlyTheTornRecord)
+TEST_F(DbdJournal, FlippedByteInTheMiddleStartsFromThePrefixAndReportsTheLoss)
+{
+    std::string file = ReadFile(dbd_->db_path());
+    const JournalRecord &fourth = records_[4];   // the third bridge
+    file[fourth.offset + fourth.size / 2] ^= 0x01;
+    WriteFile(dbd_->db_path(), file);
+    ExpectRecovered(kTwoBridges, static_cast<long long>(fourth.offset), "checksum mismatch",
+                    false);
+    // The records lost are counted, with their dates.
+}
+
+TEST_F(DbdJournal, TruncatedTailLosesOnlyTheTornRecordQuietly)
 {
     const JournalRecord &last = records_.back();
     size_t cut = last.offset + last.size / 2;
     std::string file = ReadFile(dbd_->db_path()).substr(0, cut);
     WriteFile(dbd_->db_path(), file);
     ExpectRecovered(kFourBridges, static_cast<long long>(last.offset), "record of " +
-                    std::to_string(last.payload.size()) + " bytes runs past the end",
-                    file.substr(last.offset));
+                    std::to_string(last.payload.size()) + " bytes runs past the end", true);
+}
+
+// 500 numbered transactions (each one's state fully determined by its number), then a bit
+// flipped at 100 random offsets, one at a time: vsw-dbd either recovers everything, or starts
+// from a prefix with the loss reported, never silently with fewer rows.
+TEST(DbdDamage, BitFlipsAnywhereNeverLoseRowsSilently)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--compact-records", "100000" }));
+    const long kTransactions = 500;
+    {
+        DbdClient c(rundir, 2000);
+        ASSERT_TRUE(InitCounter(c));
+        for (long n = 1; n <= kTransactions; n++)
+            ASSERT_TRUE(c.Transact(CounterTxn(n)).committed) << n;
+    }
+    ASSERT_EQ(dbd.Stop(), 0);
+    std::string pristine = ReadFile(dbd.db_path());
+    // schema, the root row, the transactions
+    ASSERT_EQ(ReadJournal(dbd.db_path()).size(), static_cast<size_t>(kTransactions + 2));
+
+    std::mt19937 rng(19);
+    int recovered_all = 0, reported = 0;
+    for (int run = 0; run < 100; run++) {
+        size_t offset = rng() % pristine.size();
+        int bit = static_cast<int>(rng() % 8);
+        SCOPED_TRACE("run " + std::to_string(run) + ": bit " + std::to_string(bit) +
+                     " of byte " + std::to_string(offset));
+        std::string flipped = pristine;
+        flipped[offset] ^= static_cast<char>(1 << bit);
+        Shell("rm -f " + dbd.db_path() + ".damaged-*");
+        WriteFile(dbd.db_path(), flipped);
+        ASSERT_TRUE(dbd.Start({ "--compact-records", "100000" }));
+        DbdClient c(rundir, 2000);
+        long n = ReadCounter(c);
+        std::string warning = c.Transact("[\"Open_vSwitch\"]").warning;
+        std::map<std::string, std::string> status = RecoveryStatus(c);
+        if (n == kTransactions) {
+            EXPECT_EQ(warning, "");
+            EXPECT_TRUE(status.empty());
+            recovered_all++;
+        } else {
+            EXPECT_NE(warning.find("recovered with loss"), std::string::npos) << n;
+            EXPECT_FALSE(status.empty()) << n;
+            EXPECT_NE(dbd.log().find(" err: journal: "), std::string::npos) << dbd.log();
+            EXPECT_EQ(ReadFile(status["db_recovery_saved"]), flipped);
+            reported++;
+        }
+        if (n >= 0)
+            ExpectCounterState(c, n);
+        else   // the schema record itself: nothing before it
+            EXPECT_TRUE(RowsOf(c.Monitor().updates, "Manager").empty());
+        dbd.Kill();
+    }
+    printf("100 bit flips in a journal of %ld transactions (%zu bytes): %d recovered "
+           "everything, %d started from a prefix with the loss reported\n",
+           kTransactions, pristine.size(), recovered_all, reported);
+    EXPECT_GT(reported, 50);
+}
+
+// ==== Write errors: a disk that fills up ====
+
+// A tmpfs of `size` mounted at `dir` for the database, which the vsw user may write; filled
+// and freed by the test (as root, so that nothing of vsw's is charged for it).
+class SmallDisk {
+  public:
+    SmallDisk(const std::string &dir, const std::string &size) : dir_(dir)
+    {
+        CommandResult r = Shell("mkdir -p " + dir + " && mount -t tmpfs -o size=" + size +
+                                ",mode=0755 vswdbfault " + dir + " && chown vsw:vsw " + dir);
+        mounted_ = r.exit_code == 0;
+        EXPECT_TRUE(mounted_) << r.output;
+    }
+    ~SmallDisk()
+    {
+        if (mounted_)
+            Shell("umount " + dir_);
+    }
+    SmallDisk(const SmallDisk &) = delete;
+    SmallDisk &operator=(const SmallDisk &) = delete;
+
+    // Fills the file system up to the last block.
+    void Fill() { Shell("dd if=/dev/zero of=" + dir_ + "/filler bs=4k 2>/dev/null; sync"); }
+    void Free() { unlink((dir_ + "/filler").c_str()); }
+    long long FreeBytes() const
+    {
+        return atoll(Shell("df --output=avail -B1 " + dir_ + " | tail -1").output.c_str());
+    }
+
+  private:
+    std::string dir_;
+    bool mounted_ = false;
+};
+
+// The error element a refused commit ends with, or "".
+std::string IoError(const TransactOutcome &r)
+{
+    JsonPtr json = Parse(r.result);
+    const struct json *last = json_array_at(json.get(), json_array_size(json.get()) - 1);
+    const char *tag = json_string(json_object_get(last, "error"));
+    const char *details = json_string(json_object_get(last, "details"));
+    return tag && !strcmp(tag, "I/O error") && details ? details : "";
+}
+
+size_t Count(const std::string &text, const std::string &what)
+{
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        n++;
+    return n;
+}
+
+// The run directory of the issue: the database on a 400 kB file system that fills up. vsw-dbd
+// stays up, refuses each commit with a clear error and changes nothing, keeps serving reads,
+// monitors and waits, logs the episode once, and commits again as soon as there is room, with
+// every acknowledged transaction there after a restart.
+TEST(DbdWriteErrors, FullDiskRefusesCommitsUntilFreedWithoutARestart)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    SmallDisk disk(rundir + "/disk", "400k");
+    std::string db = rundir + "/disk/conf.db";
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--db", db, "--compact-records", "100000" }));
+    pid_t pid = dbd.pid();
+    DbdClient c(rundir, 5000);
+    ASSERT_TRUE(InitCounter(c));
+    long n = 0;
+    while (n < 50)
+        ASSERT_TRUE(c.Transact(CounterTxn(++n)).committed);
+
+    disk.Fill();
+    // The journal's last page may still take a record or two.
+    for (int i = 0; i < 100 && c.Transact(CounterTxn(n + 1)).committed; i++)
+        n++;
+    long long size = FileSize(db);
+    for (int i = 0; i < 30; i++) {
+        TransactOutcome r = c.Transact(CounterTxn(n + 1));
+        ASSERT_TRUE(r.replied) << r.ipc_error;
+        EXPECT_FALSE(r.committed);
+        EXPECT_EQ(IoError(r), "the database's disk is full: the change was not applied")
+            << r.result;
+    }
+    EXPECT_EQ(FileSize(db), size);
+    EXPECT_TRUE(dbd.Running());
+    EXPECT_EQ(dbd.pid(), pid);
+    // Reads, monitors and waits go on; the state is the last acknowledged one.
+    ExpectCounterState(c, n);
+    TransactOutcome wait = c.Transact(
+        "[\"Open_vSwitch\",{\"op\":\"wait\",\"table\":\"Open_vSwitch\",\"where\":[],"
+        "\"columns\":[\"external_ids\"],\"until\":\"==\",\"rows\":[],\"timeout\":100}]");
+    EXPECT_NE(wait.result.find("timed out"), std::string::npos) << wait.result;
+    // A compaction cannot be written either: the journal stays as it is.
+    EXPECT_NE(c.Compact(), "");
+    EXPECT_NE(c.Compact(), "");
+    EXPECT_EQ(FileSize(db), size);
+    EXPECT_EQ(FileSize(db + ".tmp"), -1);
+    // One line for the episode of refused commits, one for the compactions.
+    std::string log = dbd.log();
+    EXPECT_EQ(Count(log, " err: journal: cannot write to " + db + ": No space left on device ("),
+              1u)
+        << log;
+    EXPECT_EQ(Count(log, "bytes free on its file system"), 2u) << log;
+    EXPECT_LT(Count(log, "\n"), 15u) << log;
+
+    // A client waiting for the next transaction is answered by it once the disk has room.
+    std::thread waiter([&] {
+        DbdClient w(rundir, 20000);
+        TransactOutcome r = w.Transact(
+            "[\"Open_vSwitch\",{\"op\":\"wait\",\"table\":\"Open_vSwitch\",\"where\":"
+            "[[\"external_ids\",\"includes\",[\"map\",[[\"vsw-test-n\",\"" +
+            std::to_string(n + 1) + "\"]]]]],\"columns\":[],\"until\":\"!=\",\"rows\":[],"
+            "\"timeout\":15000}]");
+        EXPECT_TRUE(r.Succeeded()) << r.result;
+    });
+    disk.Free();
+    TransactOutcome resumed = c.Transact(CounterTxn(n + 1));
+    EXPECT_TRUE(resumed.committed) << resumed.result;
+    n++;
+    waiter.join();
+    for (int i = 0; i < 20; i++)
+        ASSERT_TRUE(c.Transact(CounterTxn(++n)).committed);
+    EXPECT_NE(dbd.log().find("journal: " + db + " is written again; 31 write(s) were refused"),
+              std::string::npos)
+        << dbd.log();
+    EXPECT_EQ(c.Compact(), "");
+    EXPECT_EQ(dbd.pid(), pid);
+
+    dbd.Kill();
+    ASSERT_TRUE(dbd.Start({ "--db", db }));
+    DbdClient after(rundir, 5000);
+    ExpectCounterState(after, n);
+    EXPECT_EQ(after.Transact("[\"Open_vSwitch\"]").warning, "");
+}
+
+// The issue's setting end to end: the whole run directory (sockets, logs, database) on a 400 kB
+// file system, the five daemons under the supervisor, configured with `vsw`. Once it is full a
+// change is refused with the clear error and nothing restarts; everything else goes on; once
+// there is room, changes work again.
+TEST(DbdWriteErrors, VswOnAFullRunDirectoryRefusesChangesAndNothingRestarts)
+{
+    VswInstance vsw;
+    SmallDisk disk(vsw.rundir(), "400k");
+    CommandResult started = vsw.Ctl("start");
+    ASSERT_EQ(started.exit_code, 0) << started.output;
+    ASSERT_EQ(vsw.Vsw("add-br vswdbf0").exit_code, 0);
+    std::vector<int> pids;
+    for (const auto &d : kDaemons)
+        pids.push_back(vsw.Pid(d));
+
+    disk.Fill();
+    CommandResult refused;
+    for (int i = 1; i <= 50; i++) {   // the journal's last page may take a change or two
+        refused = vsw.Vsw("--no-wait add-br vswdbf" + std::to_string(i));
+        if (refused.exit_code != 0)
+            break;
+    }
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_EQ(refused.output, "vsw: transaction failed: I/O error: the database's disk is full: "
+                              "the change was not applied\n");
+    for (int i = 0; i < 10; i++)
+        EXPECT_EQ(vsw.Vsw("--no-wait add-br vswdbf-refused").exit_code, 1);
+    CommandResult status = vsw.Vsw("status");
+    EXPECT_EQ(status.exit_code, 0) << status.output;
+    CommandResult listed = vsw.Vsw("list-br");
+    EXPECT_EQ(listed.exit_code, 0) << listed.output;
+    EXPECT_EQ(listed.output.rfind("vswdbf0\n", 0), 0u) << listed.output;
+    EXPECT_EQ(listed.output.find("vswdbf-refused"), std::string::npos) << listed.output;
+
+    disk.Free();
+    CommandResult resumed = vsw.Vsw("add-br vswdbf-later");
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_EQ(vsw.Vsw("br-exists vswdbf-later").exit_code, 0);
+    std::vector<int> now;
+    for (const auto &d : kDaemons)
+        now.push_back(vsw.Pid(d));
+    EXPECT_EQ(now, pids);
+    EXPECT_EQ(ReadFile(vsw.rundir() + "/vsw-supervisor.log").find("restarting"),
+              std::string::npos);
+}
+
+// A loss found at start is shown by `vsw status` and by every `vsw` database command, on
+// standard error, until `vsw ack-db-recovery`.
+TEST(DbdDamage, LossIsShownByEveryVswCommandUntilAcknowledged)
+{
+    VswInstance vsw;
+    ASSERT_EQ(vsw.Ctl("start").exit_code, 0);
+    for (const char *br : { "vswdbf1", "vswdbf2", "vswdbf3" })
+        ASSERT_EQ(vsw.Vsw(std::string("--no-wait add-br ") + br).exit_code, 0);
+    ASSERT_EQ(vsw.Ctl("stop").exit_code, 0);
+    std::string db = vsw.rundir() + "/conf.db";
+    std::vector<JournalRecord> records = ReadJournal(db);
+    size_t second = 0;   // the record that adds vswdbf2
+    for (size_t i = 0; i < records.size(); i++)
+        if (records[i].payload.find("\"vswdbf2\"") != std::string::npos && !second)
+            second = i;
+    ASSERT_GT(second, 0u);
+    std::string file = ReadFile(db);
+    file[records[second].offset + records[second].size / 2] ^= 0x04;
+    WriteFile(db, file);
+
+    ASSERT_EQ(vsw.Ctl("start").exit_code, 0);
+    CommandResult status = vsw.Vsw("status");
+    EXPECT_NE(status.output.find("\n    warning: the database was recovered with loss at "),
+              std::string::npos)
+        << status.output;
+    CommandResult list = vsw.Vsw("list-br");
+    EXPECT_EQ(list.exit_code, 0);
+    EXPECT_EQ(list.output.rfind("vsw: warning: the database was recovered with loss at ", 0),
+              0u)
+        << list.output;
+    EXPECT_NE(list.output.find("\nvswdbf1\n"), std::string::npos) << list.output;
+    EXPECT_EQ(list.output.find("vswdbf2"), std::string::npos) << list.output;
+    EXPECT_EQ(Count(list.output, "warning"), 1u) << list.output;
+    EXPECT_NE(ReadFile(vsw.rundir() + "/vsw-dbd.log").find(" err: journal: checksum mismatch"),
+              std::string::npos);
+
+    CommandResult ack = vsw.Vsw("--no-wait ack-db-recovery");
+    EXPECT_EQ(ack.exit_code, 0) << ack.output;
+    EXPECT_EQ(vsw.Vsw("list-br").output, "vswdbf1\n");
+    EXPECT_EQ(vsw.Vsw("status").output.find("warning"), std::string::npos);
+    EXPECT_EQ(vsw.Vsw("--no-wait ack-db-recovery").output, "");
 }
 
 // ==== c. Schema upgrade ====
@@ -971,11 +1363,11 @@ TEST(DbdSchema, OlderDatabaseIsConvertedOnStart)
     ASSERT_FALSE(old_records.empty());
     EXPECT_EQ(SchemaVersion(old_records[0].payload), "0.9.0");
 
-    ASSERT_TRUE(dbd.Start());   // the built-in schema, 1.0.0
-    EXPECT_NE(dbd.log().find("upgrading the database from schema 0.9.0 to 1.0.0"),
+    ASSERT_TRUE(dbd.Start());   // the built-in schema, 1.1.0
+    EXPECT_NE(dbd.log().find("upgrading the database from schema 0.9.0 to 1.1.0"),
               std::string::npos) << dbd.log();
     DbdClient c(rundir, 2000);
-    EXPECT_EQ(SchemaVersion(c.GetSchema()), "1.0.0");
+    EXPECT_EQ(SchemaVersion(c.GetSchema()), "1.1.0");
     MonitorOutcome after = c.Monitor();
     ASSERT_TRUE(after.ok);
     // Every row kept with its identity, its version and every value; the new column is there
@@ -1004,7 +1396,7 @@ TEST(DbdSchema, OlderDatabaseIsConvertedOnStart)
     std::vector<JournalRecord> records = ReadJournal(dbd.db_path());
     ASSERT_EQ(records.size(), 2u);
     EXPECT_EQ(records[0].kind, "schema");
-    EXPECT_EQ(SchemaVersion(records[0].payload), "1.0.0");
+    EXPECT_EQ(SchemaVersion(records[0].payload), "1.1.0");
     EXPECT_NE(records[0].payload.find("datapath_version"), std::string::npos);
     EXPECT_EQ(records[1].kind, "snapshot");
     EXPECT_EQ(FileSize(dbd.db_path()),
@@ -1641,6 +2033,19 @@ TEST_F(DbdMonitor, ReplicaFollowsRowDifferencesToTheExactState)
 
 // ==== f. Compaction ====
 
+// Whether the journal at `path` reads back as schema, snapshot, then transactions only.
+bool IsCompacted(const std::string &path)
+{
+    std::vector<JournalRecord> records = ReadJournal(path);
+    if (records.size() < 2 || records[0].kind != "schema" || records[1].kind != "snapshot")
+        return false;
+    for (size_t i = 2; i < records.size(); i++)
+        if (records[i].kind != "txn")
+            return false;
+    const JournalRecord &last = records.back();
+    return static_cast<long long>(last.offset + last.size) == FileSize(path);
+}
+
 TEST(DbdCompaction, GrownJournalIsCompactedAndRestartGivesTheSameData)
 {
     VswInstance vsw;
@@ -1651,33 +2056,32 @@ TEST(DbdCompaction, GrownJournalIsCompactedAndRestartGivesTheSameData)
     ASSERT_TRUE(c.Transact(kInsertRoot).Succeeded());
     for (int i = 0; i < 5; i++)
         ASSERT_TRUE(c.Transact(AddBridgeTxn("br" + std::to_string(i))).committed);
-    // Rewrite one 16 kB value until the journal is well past the threshold (1 MB, and four
-    // times its size at open): the database itself stays small.
+    // Rewrite one 16 kB value until the journal passes the threshold (1 MB, and four times its
+    // size at open): the database itself stays small. Commits go on while it is compacted.
     std::string blob(16 * 1024, 'v');
-    for (int i = 0; FileSize(dbd.db_path()) < 3 * 1024 * 1024 / 2; i++) {
-        blob[0] = static_cast<char>('a' + i % 26);
+    long long largest = 0;
+    int commits = 0;
+    for (; commits < 1000 && dbd.log().find("journal: compacted") == std::string::npos;
+         commits++) {
+        blob[0] = static_cast<char>('a' + commits % 26);
         ASSERT_TRUE(c.Transact("[\"Open_vSwitch\",{\"op\":\"update\",\"table\":\"Open_vSwitch\","
                                "\"where\":[],\"row\":{\"other_config\":[\"map\",[[\"blob\",\"" +
-                               blob + "\"],[\"i\",\"" + std::to_string(i) + "\"]]]}}]")
+                               blob + "\"],[\"i\",\"" + std::to_string(commits) + "\"]]]}}]")
                         .committed);
+        largest = std::max(largest, FileSize(dbd.db_path()));
     }
-    long long grown = FileSize(dbd.db_path());
-
-    // dbd checks every 10 s, outside any request.
-    ASSERT_TRUE(WaitFor([&] {
-        return FileSize(dbd.db_path()) < grown / 4 &&
-               dbd.log().find("journal: compacted") != std::string::npos;
-    }, 12000)) << FileSize(dbd.db_path()) << " bytes\n" << dbd.log();
+    ASSERT_NE(dbd.log().find("journal: compacted"), std::string::npos) << dbd.log();
+    EXPECT_GE(largest, 1024 * 1024);
+    EXPECT_LT(largest, 2 * 1024 * 1024);
+    EXPECT_LT(FileSize(dbd.db_path()), largest / 4);
+    EXPECT_TRUE(IsCompacted(dbd.db_path()));
     EXPECT_TRUE(dbd.Running());
-    std::vector<JournalRecord> records = ReadJournal(dbd.db_path());
-    ASSERT_EQ(records.size(), 2u);
-    EXPECT_EQ(records[0].kind, "schema");
-    EXPECT_EQ(records[1].kind, "snapshot");
     EXPECT_EQ(FileSize(rundir + "/conf.db.tmp"), -1);
 
     // Commits go on in the new file; after a SIGKILL everything is back.
+    size_t records = ReadJournal(dbd.db_path()).size();
     ASSERT_TRUE(c.Transact(AddBridgeTxn("after")).committed);
-    EXPECT_EQ(ReadJournal(dbd.db_path()).size(), 3u);
+    EXPECT_EQ(ReadJournal(dbd.db_path()).size(), records + 1);
     MonitorOutcome expected = c.Monitor();
     dbd.Kill();
     ASSERT_TRUE(dbd.Start());
@@ -1687,6 +2091,38 @@ TEST(DbdCompaction, GrownJournalIsCompactedAndRestartGivesTheSameData)
     JsonPtr a = Parse(expected.updates), b = Parse(after.updates);
     EXPECT_TRUE(json_equal(a.get(), b.get()));
     EXPECT_EQ(RowsOf(after.updates, "Bridge").size(), 6u);
+}
+
+// --compact-records bounds the records a damage can cost: the journal is rewritten as a
+// snapshot after that many, whatever their size. DBD_COMPACT compacts at once.
+TEST(DbdCompaction, RecordCountAndRequestCompactTheJournal)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--compact-records", "50" }));
+    DbdClient c(rundir, 5000);
+    ASSERT_TRUE(InitCounter(c));
+    for (long n = 1; n <= 49; n++)
+        ASSERT_TRUE(c.Transact(CounterTxn(n)).committed);
+    EXPECT_EQ(dbd.log().find("journal: compacted"), std::string::npos);
+    ASSERT_TRUE(c.Transact(CounterTxn(50)).committed);   // the 51st record since the open
+    ASSERT_TRUE(WaitFor([&] { return dbd.log().find("journal: compacted") != std::string::npos; },
+                        5000))
+        << dbd.log();
+    EXPECT_TRUE(IsCompacted(dbd.db_path()));
+    EXPECT_LT(ReadJournal(dbd.db_path()).size(), 10u);
+
+    ASSERT_TRUE(c.Transact(CounterTxn(51)).committed);
+    uint64_t before = 0, after = 0;
+    EXPECT_EQ(c.Compact(&before, &after), "");
+    EXPECT_GT(before, after);
+    EXPECT_EQ(static_cast<long long>(after), FileSize(dbd.db_path()));
+    EXPECT_EQ(ReadJournal(dbd.db_path()).size(), 2u);
+    dbd.Kill();
+    ASSERT_TRUE(dbd.Start());
+    DbdClient again(rundir, 5000);
+    ExpectCounterState(again, 51);
 }
 
 }  // namespace

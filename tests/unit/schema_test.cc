@@ -85,7 +85,7 @@ TEST(Schema, VswitchSchemaLoads)
     SchemaPtr schema = LoadVswitch();
     ASSERT_NE(schema, nullptr);
     EXPECT_STREQ(db_schema_name(schema.get()), "Open_vSwitch");
-    EXPECT_STREQ(db_schema_version(schema.get()), "1.0.0");
+    EXPECT_STREQ(db_schema_version(schema.get()), "1.1.0");
     const char *tables[] = { "Open_vSwitch", "Bridge", "Port", "Interface", "Controller",
                              "Manager", "SSL", "Mirror" };
     for (const char *name : tables)

@@ -1,8 +1,12 @@
 // The durable database (dbd/store.h): what was committed is there after reopening and the store
-// goes on committing; compaction never writes a file that reopening would refuse.
+// goes on committing; a commit the disk refuses changes nothing; compaction never writes a file
+// that reopening would refuse.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <fstream>
 #include <sstream>
@@ -122,7 +126,7 @@ TEST_F(Store, SnapshotTooLargeForOneRecordIsNotWritten)
     }
     struct stat before;
     ASSERT_EQ(stat(path_.c_str(), &before), 0);
-    EXPECT_EQ(store_maybe_compact(&store_), -1);
+    EXPECT_EQ(store_compact(&store_), -1);
     struct stat after;
     ASSERT_EQ(stat(path_.c_str(), &after), 0);
     EXPECT_EQ(after.st_size, before.st_size);
@@ -132,6 +136,81 @@ TEST_F(Store, SnapshotTooLargeForOneRecordIsNotWritten)
     Open();
     EXPECT_EQ(db_count_rows(store_.db, "Bridge"), static_cast<size_t>(bridges));
     EXPECT_EQ(AddBridge("one-more"), STORE_COMMITTED);
+}
+
+// A commit the file system does not take (here beyond the file size limit, EFBIG after a
+// short write) is undone: the client is told, the database and the file are as before, and the
+// next commit works.
+TEST_F(Store, RefusedCommitChangesNothingAndTheStoreGoesOn)
+{
+    Open();
+    ASSERT_EQ(Transact(kInsertRoot), STORE_COMMITTED);
+    ASSERT_EQ(AddBridge("br0"), STORE_COMMITTED);
+    char *before = db_snapshot(store_.db);
+    struct stat st;
+    ASSERT_EQ(stat(path_.c_str(), &st), 0);
+
+    struct rlimit old_limit, limit;
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    limit = old_limit;
+    limit.rlim_cur = static_cast<rlim_t>(st.st_size + 200);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    std::string params = "[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Bridge\","
+                         "\"uuid-name\":\"b\",\"row\":{\"name\":\"refused\",\"external_ids\":"
+                         "[\"map\",[[\"blob\",\"" + std::string(1000, 'x') + "\"]]]}},"
+                         "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+                         "\"mutations\":[[\"bridges\",\"insert\",[\"set\",[[\"named-uuid\","
+                         "\"b\"]]]]]}]";
+    char *reply = nullptr, *record = nullptr;
+    EXPECT_EQ(store_transact(&store_, params.data(), params.size(), &reply, &record, nullptr,
+                             nullptr, nullptr),
+              STORE_REFUSED);
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    signal(SIGXFSZ, old_handler);
+    ASSERT_NE(reply, nullptr);
+    std::string text = reply;
+    EXPECT_NE(text.find(",{\"error\":\"I/O error\",\"details\":\"the change is too large "
+                        "for the database file: it was not applied\"}]"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(record, nullptr);
+    free(reply);
+    char *after = db_snapshot(store_.db);
+    EXPECT_STREQ(after, before);
+    free(before);
+    free(after);
+    struct stat now;
+    ASSERT_EQ(stat(path_.c_str(), &now), 0);
+    EXPECT_EQ(now.st_size, st.st_size);
+    EXPECT_EQ(store_.refused, 1u);
+
+    ASSERT_EQ(AddBridge("br1"), STORE_COMMITTED);
+    Close();
+    Open();
+    EXPECT_EQ(db_count_rows(store_.db, "Bridge"), 2u);
+}
+
+// Every committed transaction's journal record says when, and carries its comments.
+TEST_F(Store, RecordsCarryTheirDateAndComments)
+{
+    Open();
+    ASSERT_EQ(Transact("[\"Open_vSwitch\",{\"op\":\"comment\",\"comment\":\"vsw init\"},"
+                       "{\"op\":\"insert\",\"table\":\"Open_vSwitch\",\"row\":{}}]"),
+              STORE_COMMITTED);
+    Close();
+    std::string file = ReadFile(path_);
+    size_t txn = file.find("VSWDB txn ");
+    ASSERT_NE(txn, std::string::npos);
+    std::string payload = file.substr(file.find('\n', txn) + 1);
+    payload = payload.substr(0, payload.find('\n'));
+    EXPECT_NE(payload.find(",\"_comment\":\"vsw init\",\"_date\":"), std::string::npos)
+        << payload;
+    long long date = atoll(payload.substr(payload.rfind(':') + 1).c_str());
+    EXPECT_GT(date, 1700000000000LL);
+    EXPECT_LT(date, static_cast<long long>(time(nullptr) + 60) * 1000);
+    Open();
+    EXPECT_EQ(db_count_rows(store_.db, "Open_vSwitch"), 1u);
 }
 
 }  // namespace

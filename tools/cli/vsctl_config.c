@@ -1,9 +1,10 @@
-/* Switch-wide and per-bridge configuration commands: init, show, emer-reset, the fail mode,
- * controllers, managers and SSL. */
+/* Switch-wide and per-bridge configuration commands: init, show, emer-reset, ack-db-recovery,
+ * the fail mode, controllers, managers and SSL. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ovsdb/vswitch_schema.h"
 #include "tools/cli/vsctl_private.h"
 
 /* ---- init ---- */
@@ -397,11 +398,48 @@ static enum vsctl_status run_emer_reset(struct vsctl_ctx *ctx, struct vsctl_comm
     return VSCTL_OK;
 }
 
+/* ---- ack-db-recovery ---- */
+
+/* Removes vsw-dbd's record of a recovery with loss (Open_vSwitch:status db_recovery_*): it
+ * reports the loss with every command until an operator has dealt with it and says so. */
+static enum vsctl_status run_ack_db_recovery(struct vsctl_ctx *ctx, struct vsctl_command *cmd)
+{
+    (void)cmd;
+    if (!has_column(ctx, "Open_vSwitch", "status"))
+        return vsctl_fail(ctx, VSCTL_EXIT_FAILED, "vsw-dbd's schema has no Open_vSwitch "
+                          "status column");
+    struct json *rows;
+    enum vsctl_status status = vsctl_select(ctx, VIEW_DATA, "Open_vSwitch", json_array_new(),
+                                            json_strings("status", NULL), true, &rows);
+    if (status != VSCTL_OK)
+        return status;
+    struct json *keys = json_array_new();
+    const struct json *pairs = vj_at(vj_get(vj_at(rows, 0), "status"), 1);
+    for (size_t i = 0; i < vj_size(pairs); i++) {
+        const char *key = vj_string(vj_at(vj_at(pairs, i), 0));
+        if (!strncmp(key, VSWITCH_RECOVERY_KEY_PREFIX, strlen(VSWITCH_RECOVERY_KEY_PREFIX)))
+            json_array_append(keys, json_string_new(key));
+    }
+    json_free(rows);
+    if (!vj_size(keys)) {
+        json_free(keys);
+        return VSCTL_OK;   /* nothing to acknowledge */
+    }
+    struct json *set = json_array_append(json_array_new(), json_string_new("set"));
+    json_array_append(set, keys);
+    vsctl_add_write(ctx, op_mutate("Open_vSwitch", json_array_new(),
+                                   json_array_append(json_array_new(),
+                                                     mutation_new("status", "delete", set))));
+    return VSCTL_OK;
+}
+
 const struct vsctl_syntax vsctl_config_commands[] = {
     { "init", 0, 0, "", NULL, NULL, run_init, "initialize the database, if not yet initialized" },
     { "show", 0, 0, "", NULL, NULL, vsctl_show_run, "print an overview of the database" },
     { "emer-reset", 0, 0, "", NULL, NULL, run_emer_reset,
       "reset the configuration to a clean state (see docs/cli.md)" },
+    { "ack-db-recovery", 0, 0, "", NULL, NULL, run_ack_db_recovery,
+      "acknowledge that the database was recovered with loss (see docs/dbd.md)" },
     { "get-fail-mode", 1, 1, "BRIDGE", NULL, NULL, run_get_fail_mode,
       "print the fail-mode of BRIDGE" },
     { "set-fail-mode", 2, 2, "BRIDGE MODE", NULL, check_set_fail_mode, run_set_fail_mode,

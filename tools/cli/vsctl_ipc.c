@@ -107,6 +107,11 @@ static int transact_request(struct vsctl_ipc *ipc, Vsw__TransactRequest *request
     }
     if (waited)
         *waited = r->waited;
+    /* Once per invocation, whatever the command: an operator must see it. */
+    if (r->warning[0] && !ipc->warned) {
+        fprintf(stderr, "vsw: warning: %s\n", r->warning);
+        ipc->warned = true;
+    }
     *result = strdup(r->result_json);
     protobuf_c_message_free_unpacked(reply, NULL);
     if (!*result)

@@ -3,7 +3,9 @@
  * is the one built in (dbd/vswitch.schema) unless vsw-dbd runs another, which costs a
  * DBD_GET_SCHEMA then. A commit that waits for vsw-switchd asks vsw-dbd to answer it once
  * cur_cfg has reached next_cfg (TransactRequest.then_wait_*), within a second; beyond that,
- * each further second is one transaction holding a blocking "wait" on cur_cfg. */
+ * each further second is one transaction holding a blocking "wait" on cur_cfg. A warning
+ * vsw-dbd attaches to its replies (a recovery with loss not yet acknowledged) is printed on
+ * standard error, once. */
 #ifndef VSW_TOOLS_VSCTL_IPC_H
 #define VSW_TOOLS_VSCTL_IPC_H
 
@@ -26,6 +28,7 @@ struct vsctl_ipc {
     bool server_schema;
     char schema_digest[DB_SCHEMA_DIGEST_SIZE];
     struct db_schema *fetched_schema;   /* vsw-dbd's, once asked for */
+    bool warned;                 /* vsw-dbd's warning (TransactReply.warning) was printed */
 };
 
 /* Prepares `ipc` and fills `backend` to use it, and starts connecting to vsw-dbd (a missing

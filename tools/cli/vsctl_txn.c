@@ -226,7 +226,9 @@ static enum vsctl_status classify_failure(struct vsctl_ctx *ctx, size_t index, s
         kind = ctx->ops.kinds[index - n_front];
     if (kind == OP_GUARD)
         return VSCTL_RETRY;
-    if (kind == OP_ASSUME || !ctx->pessimistic) {
+    /* The disk did not take the commit: trying again now would fail the same way. */
+    bool io_error = !strcmp(vj_string(vj_get(result, "error")), "I/O error");
+    if (!io_error && (kind == OP_ASSUME || !ctx->pessimistic)) {
         /* A pessimistic run reads what the optimistic one assumed, and either succeeds or
          * fails with the precise message. */
         ctx->pessimistic = true;

@@ -162,6 +162,8 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
                status->version);
         print_links(status);
         putchar('\n');
+        for (size_t w = 0; w < status->n_warnings; w++)
+            printf("    warning: %s\n", status->warnings[w]);
         if (verbose)
             print_details(status);
         protobuf_c_message_free_unpacked(reply, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
@@ -21,6 +22,7 @@
 struct journal {
     char path[PATH_MAX];
     int fd;
+    int lock_fd;          /* PATH.lock, locked while the journal is open */
     uint64_t size;        /* bytes written */
     uint64_t synced;      /* bytes known durable: where a failed write is undone back to */
     uint64_t base_size;
@@ -290,6 +292,23 @@ static int read_file(int fd, char **data, size_t *size)
     return 0;
 }
 
+char *journal_read_image(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *data;
+    int rc = read_file(fd, &data, size);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) {
+        errno = saved;
+        return NULL;
+    }
+    data[*size] = '\0';
+    return data;
+}
+
 /* A name beside the journal for its damaged part, not yet taken. */
 static void damaged_name(const struct journal *j, char *buf, size_t size)
 {
@@ -370,6 +389,46 @@ static int set_aside_damaged_file(struct journal *j, const struct reader *r,
     return 0;
 }
 
+/* Reads every record of the image through `reader` and says in *d what follows the valid
+ * prefix (d->offset is its length). */
+static void examine(struct reader *r, const struct journal_reader *reader,
+                    struct journal_damage *d)
+{
+    memset(d, 0, sizeof *d);
+    int rc;
+    enum journal_kind kind;
+    const char *payload;
+    size_t len;
+    size_t record_start = 0, refused_len = 0;
+    while ((rc = next_record(r, &kind, &payload, &len)) == 1) {
+        if (reader->record(reader->arg, kind, payload, len) < 0) {
+            /* Intact bytes the database refuses: damage from this record on. */
+            snprintf(r->problem, sizeof r->problem, "%s record refused by the database",
+                     journal_kind_name(kind));
+            refused_len = r->pos - record_start;
+            r->pos = record_start;
+            rc = -1;
+            break;
+        }
+        record_start = r->pos;
+    }
+    d->offset = r->pos;
+    if (rc == 0)
+        return;
+    d->found = true;
+    snprintf(d->problem, sizeof d->problem, "%s", r->problem);
+    d->bytes = r->size - r->pos;
+    d->intact_after = scan_after_damage(r, refused_len, reader);
+    d->torn = !refused_len && d->intact_after == 0 && is_torn_write(r);
+}
+
+void journal_examine(const char *data, size_t size, const struct journal_reader *reader,
+                     struct journal_damage *damage)
+{
+    struct reader r = { data, size, 0, "" };
+    examine(&r, reader, damage);
+}
+
 static int replay_file(struct journal *j, const struct journal_reader *reader,
                        struct journal_damage *d)
 {
@@ -380,36 +439,33 @@ static int replay_file(struct journal *j, const struct journal_reader *reader,
         return -1;
     }
     r.data = data;
-    int rc;
-    enum journal_kind kind;
-    const char *payload;
-    size_t len;
-    size_t record_start = 0, refused_len = 0;
-    while ((rc = next_record(&r, &kind, &payload, &len)) == 1) {
-        if (reader->record(reader->arg, kind, payload, len) < 0) {
-            /* Intact bytes the database refuses: damage from this record on. */
-            snprintf(r.problem, sizeof r.problem, "%s record refused by the database",
-                     journal_kind_name(kind));
-            refused_len = r.pos - record_start;
-            r.pos = record_start;
-            rc = -1;
-            break;
-        }
-        record_start = r.pos;
-    }
+    examine(&r, reader, d);
     int result = 0;
-    if (rc < 0) {
-        d->found = true;
-        snprintf(d->problem, sizeof d->problem, "%s", r.problem);
-        d->offset = r.pos;
-        d->bytes = r.size - r.pos;
-        d->intact_after = scan_after_damage(&r, refused_len, reader);
-        d->torn = !refused_len && d->intact_after == 0 && is_torn_write(&r);
+    if (d->found)
         result = d->torn ? cut_torn_tail(j, &r, d) : set_aside_damaged_file(j, &r, d);
-    }
     j->size = j->synced = j->base_size = r.pos;
     free(data);
     return result;
+}
+
+int journal_lock(const char *path)
+{
+    char lock_path[PATH_MAX + 8];
+    if ((size_t)snprintf(lock_path, sizeof lock_path, "%s.lock", path) >= sizeof lock_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* Read-only is enough for flock(), and works whoever created the file. */
+    int fd = open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }
 
 struct journal *journal_open(const char *path, const struct journal_reader *reader,
@@ -418,7 +474,6 @@ struct journal *journal_open(const char *path, const struct journal_reader *read
     struct journal_damage ignored;
     if (!damage)
         damage = &ignored;
-    memset(damage, 0, sizeof *damage);
     struct journal *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
@@ -428,15 +483,22 @@ struct journal *journal_open(const char *path, const struct journal_reader *read
         return NULL;
     }
     strcpy(j->path, path);
+    j->lock_fd = journal_lock(path);
+    if (j->lock_fd < 0) {
+        vlog_err("journal: cannot lock %s.lock: %s", path, errno == EWOULDBLOCK
+                 ? "another process (vsw-dbd, vsw-dbtool) is using the database" : strerror(errno));
+        free(j);
+        return NULL;
+    }
     j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (j->fd < 0) {
         vlog_err("journal: cannot open %s: %s", path, strerror(errno));
+        close(j->lock_fd);
         free(j);
         return NULL;
     }
     if (replay_file(j, reader, damage) < 0) {
-        close(j->fd);
-        free(j);
+        journal_close(j);
         return NULL;
     }
     return j;
@@ -447,6 +509,7 @@ void journal_close(struct journal *j)
     if (!j)
         return;
     close(j->fd);
+    close(j->lock_fd);
     free(j);
 }
 
@@ -690,6 +753,43 @@ uint64_t journal_appends_since_compaction(const struct journal *j)
 const char *journal_path(const struct journal *j)
 {
     return j->path;
+}
+
+int journal_write_file(const char *path, const struct journal_record *records, size_t n,
+                       int uid, int gid)
+{
+    char tmp[PATH_MAX + 8];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    uint64_t size = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (records[i].len > JOURNAL_MAX_RECORD) {
+            errno = EFBIG;
+            rc = -1;
+        } else {
+            rc = write_record(fd, records[i].kind, records[i].payload, records[i].len, &size);
+        }
+    }
+    if (rc == 0 && (uid >= 0 || gid >= 0))
+        rc = fchown(fd, (uid_t)uid, (gid_t)gid);
+    if (rc == 0)
+        rc = fsync(fd);
+    if (rc == 0)
+        rc = rename(tmp, path);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) {
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    return fsync_directory(path);
 }
 
 /* ---- Reading a file image, for tools ---- */

@@ -69,10 +69,17 @@ struct journal_damage {
     char saved[PATH_MAX + 32];   /* where the bytes were saved, or "" */
 };
 
-/* Opens the journal at `path`, creating it if missing, and reads every record through
- * `reader`. `damage` (may be NULL) says what followed the valid prefix. Returns the journal
- * (close with journal_close), or NULL (logged): the file could not be read, or its damaged part
- * could not be set aside (then the file is left exactly as it was). */
+/* Takes the lock that says a process uses the database file at `path` (an exclusive flock()
+ * on PATH.lock, created if missing): vsw-dbd holds it while the journal is open, vsw-dbtool
+ * while it rewrites the file. Returns the descriptor that holds it (close it to release), or
+ * -1 with errno set (EWOULDBLOCK: another process holds it). */
+int journal_lock(const char *path);
+
+/* Opens the journal at `path`, creating it if missing, after taking its lock (journal_lock()),
+ * and reads every record through `reader`. `damage` (may be NULL) says what followed the
+ * valid prefix. Returns the journal (close with journal_close), or NULL (logged): the lock is
+ * held by another process, the file could not be read, or its damaged part could not be set
+ * aside (then the file is left exactly as it was). */
 struct journal *journal_open(const char *path, const struct journal_reader *reader,
                              struct journal_damage *damage);
 void journal_close(struct journal *journal);
@@ -139,6 +146,21 @@ const char *journal_kind_name(enum journal_kind kind);
 
 /* CRC-32 (IEEE 802.3), as used in record headers. */
 uint32_t journal_crc32(const void *data, size_t len);
+
+/* The whole contents of `path`, malloc'd (*size bytes, plus a NUL), or NULL with errno set. */
+char *journal_read_image(const char *path, size_t *size);
+
+/* Reads a file image as journal_open() reads a file, changing nothing: the records of the
+ * valid prefix through reader->record, then what follows it (damage->offset is the prefix's
+ * length; damage->saved is ""). For tools. */
+void journal_examine(const char *data, size_t size, const struct journal_reader *reader,
+                     struct journal_damage *damage);
+
+/* Writes `records` as the whole contents of `path` (replacing it, if it exists) atomically
+ * and durably: a temporary file beside it, synced, owned by `uid`:`gid` (unless -1), renamed,
+ * the directory synced. For tools. Returns 0, or -1 with errno set (nothing changed). */
+int journal_write_file(const char *path, const struct journal_record *records, size_t n,
+                       int uid, int gid);
 
 /* Reads the records of a whole file image, for tools: calls `fn` for each intact record in
  * order and `damaged` (may be NULL) for each stretch that is not one, with its offset, length

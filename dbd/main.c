@@ -61,9 +61,9 @@ static int load_configuration(struct dbd *dbd)
     }
     db_schema_digest(dbd->schema_text, dbd->schema_len, dbd->schema_digest);
     if (!dbd->db_path[0] &&
-        (size_t)snprintf(dbd->db_path, sizeof dbd->db_path, "%s/conf.db",
+        (size_t)snprintf(dbd->db_path, sizeof dbd->db_path, "%s/" STORE_DEFAULT_FILE,
                          dbd->daemon.opts.rundir) >= sizeof dbd->db_path) {
-        vlog_err("database path %s/conf.db is too long", dbd->daemon.opts.rundir);
+        vlog_err("database path %s/" STORE_DEFAULT_FILE " is too long", dbd->daemon.opts.rundir);
         return -1;
     }
     return 0;

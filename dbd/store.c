@@ -100,6 +100,10 @@ struct replay {
     struct db_schema *file_schema;   /* the schema the file was written with */
     struct db *file_db;              /* its data, in that schema */
     bool seen_schema;
+    const char *schema_text;         /* the schema record's payload (in the file's image) */
+    size_t schema_len;
+    uint64_t snapshots, txns;        /* records of the valid prefix */
+    int64_t first_date;              /* _date of the first record that has one, or -1 */
     int64_t kept_until;              /* _date of the last record kept, or -1 */
     int64_t lost_first, lost_last;   /* _dates of the intact records lost to damage, or -1 */
 };
@@ -119,6 +123,8 @@ static int replay_schema(struct replay *r, const char *payload, size_t len)
     }
     r->file_db = db_create(r->file_schema);
     r->seen_schema = true;
+    r->schema_text = payload;
+    r->schema_len = len;
     return r->file_db ? 0 : -1;
 }
 
@@ -138,8 +144,15 @@ static int replay_record(void *arg, enum journal_kind kind, const char *payload,
         return -1;
     }
     int64_t date = payload_date(payload, len);
-    if (date >= 0)
+    if (date >= 0) {
         r->kept_until = date;
+        if (r->first_date < 0)
+            r->first_date = date;
+    }
+    if (kind == JOURNAL_SNAPSHOT)
+        r->snapshots++;
+    else
+        r->txns++;
     return 0;
 }
 
@@ -422,7 +435,8 @@ int store_open(struct store *s, const char *path, const char *schema_text, size_
         free(error);
         return -1;
     }
-    struct replay r = { .store = s, .kept_until = -1, .lost_first = -1, .lost_last = -1 };
+    struct replay r = { .store = s, .first_date = -1, .kept_until = -1, .lost_first = -1,
+                        .lost_last = -1 };
     struct journal_reader reader = { replay_record, note_lost_record, &r };
     struct journal_damage damage;
     s->journal = journal_open(path, &reader, &damage);
@@ -448,6 +462,53 @@ int store_open(struct store *s, const char *path, const char *schema_text, size_
     if (s->needs_compaction && store_compact(s) < 0 && s->needs_compaction)
         vlog_warn("store: compaction postponed");
     return 0;
+}
+
+/* ---- Reading a file without opening it, for tools ---- */
+
+int store_examine(const char *path, struct store_examination *x)
+{
+    memset(x, 0, sizeof *x);
+    x->image = journal_read_image(path, &x->size);
+    if (!x->image)
+        return -1;
+    struct replay r = { .first_date = -1, .kept_until = -1, .lost_first = -1, .lost_last = -1 };
+    struct journal_reader reader = { replay_record, note_lost_record, &r };
+    journal_examine(x->image, x->size, &reader, &x->damage);
+    x->schema = r.file_schema;
+    x->db = r.file_db;
+    x->schema_text = r.schema_text;
+    x->schema_len = r.schema_len;
+    x->snapshots = r.snapshots;
+    x->txns = r.txns;
+    x->first_date = r.first_date;
+    x->kept_until = r.kept_until;
+    x->lost_first = r.lost_first;
+    x->lost_last = r.lost_last;
+    return 0;
+}
+
+void store_examination_free(struct store_examination *x)
+{
+    if (x->db)
+        db_destroy(x->db);
+    if (x->schema)
+        db_schema_free(x->schema);
+    free(x->image);
+    memset(x, 0, sizeof *x);
+}
+
+int64_t store_record_date(const char *payload, size_t len)
+{
+    return payload_date(payload, len);
+}
+
+char *store_snapshot_payload(const struct db *db)
+{
+    char *snapshot = db_snapshot(db);
+    char *payload = snapshot ? annotate(snapshot, NULL) : NULL;
+    free(snapshot);
+    return payload;
 }
 
 /* ---- Transactions ---- */
@@ -698,9 +759,7 @@ int store_compact(struct store *s)
 {
     if (store_compacting(s))
         return 1;
-    char *snapshot = db_snapshot(s->db);
-    char *payload = snapshot ? annotate(snapshot, NULL) : NULL;
-    free(snapshot);
+    char *payload = store_snapshot_payload(s->db);
     if (!payload) {
         vlog_err("store: out of memory taking a snapshot");
         return -1;

@@ -15,10 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dbd/journal.h"
+
 struct db;
 struct db_schema;
 struct journal;
 struct store_compactor;
+
+/* The database file's name in the run directory, unless vsw-dbd is given --db. */
+#define STORE_DEFAULT_FILE "conf.db"
 
 /* Compact when the journal has this many records since its last compaction... */
 #define STORE_COMPACT_RECORDS 1000
@@ -91,5 +96,28 @@ void store_retry(struct store *store);
 
 /* The recovery with loss not yet acknowledged, as a sentence for users, or NULL. */
 const char *store_recovery_notice(const struct store *store);
+
+/* A database file read as store_open() reads it, changing nothing: for tools. */
+struct store_examination {
+    char *image;                  /* the whole file (malloc'd) */
+    size_t size;
+    struct journal_damage damage; /* what follows the valid prefix (damage.offset long) */
+    struct db_schema *schema;     /* the file's schema, or NULL (none readable) */
+    const char *schema_text;      /* its text, in `image` */
+    size_t schema_len;
+    struct db *db;                /* the valid prefix replayed under `schema`, or NULL */
+    uint64_t snapshots, txns;     /* records of the valid prefix besides the schema */
+    int64_t first_date, kept_until;   /* _dates of its first and last records, or -1 */
+    int64_t lost_first, lost_last;    /* _dates of the intact records after it, or -1 */
+};
+
+/* Returns 0, or -1 with errno set if the file cannot be read. */
+int store_examine(const char *path, struct store_examination *examination);
+void store_examination_free(struct store_examination *examination);
+
+/* The "_date" of a record's payload (milliseconds since the epoch), or -1. */
+int64_t store_record_date(const char *payload, size_t len);
+/* The payload of a snapshot record of `db` (with its "_date"), malloc'd, or NULL. */
+char *store_snapshot_payload(const struct db *db);
 
 #endif

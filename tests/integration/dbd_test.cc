@@ -1264,6 +1264,155 @@ TEST(DbdDamage, LossIsShownByEveryVswCommandUntilAcknowledged)
     EXPECT_EQ(vsw.Vsw("--no-wait ack-db-recovery").output, "");
 }
 
+// ==== vsw-dbtool ====
+
+CommandResult DbTool(const std::string &args)
+{
+    return Shell(Runfile("dbd/vsw-dbtool") + " " + args);
+}
+
+// A transaction as vsw sends it: its command line as a comment.
+std::string Commented(const std::string &comment, const std::string &params)
+{
+    return "[\"Open_vSwitch\",{\"op\":\"comment\",\"comment\":\"" + comment + "\"}," +
+           params.substr(strlen("[\"Open_vSwitch\","));
+}
+
+TEST(DbTool, ChecksShowsRecoversAndCompactsAFile)
+{
+    VswInstance vsw;
+    std::string rundir = PrepareRundir(vsw);
+    DbdProcess dbd(rundir);
+    ASSERT_TRUE(dbd.Start({ "--compact-records", "100000" }));
+    {
+        DbdClient c(rundir, 2000);
+        ASSERT_TRUE(InitCounter(c));
+        for (long n = 1; n <= 30; n++)
+            ASSERT_TRUE(c.Transact(CounterTxn(n)).committed);
+        ASSERT_TRUE(c.Transact(Commented("vsw add-br vswdbf1", AddBridgeTxn("vswdbf1")))
+                        .committed);
+    }
+    ASSERT_EQ(dbd.Stop(), 0);
+    std::string db = dbd.db_path(), dir = " --rundir " + rundir + " ";
+    std::string pristine = ReadFile(db);
+    std::vector<JournalRecord> records = ReadJournal(db);
+    ASSERT_EQ(records.size(), 33u);
+
+    CommandResult check = DbTool(dir + "check");
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    EXPECT_EQ(check.output.rfind(db + ": intact\n    schema Open_vSwitch 1.1.0; 0 snapshot(s) "
+                                      "and 32 transaction(s) in " +
+                                      std::to_string(pristine.size()) + " bytes, written from ",
+                                 0),
+              0u)
+        << check.output;
+    CommandResult log = DbTool("show-log -v " + db);
+    EXPECT_EQ(log.exit_code, 0) << log.output;
+    EXPECT_NE(log.output.find("#0     offset 0          schema   Open_vSwitch 1.1.0\n"),
+              std::string::npos)
+        << log.output;
+    EXPECT_NE(log.output.find("  \"vsw add-br vswdbf1\"  Bridge +1  Open_vSwitch ~1\n"),
+              std::string::npos)
+        << log.output;
+    EXPECT_NE(log.output.find(" inserted name=vswdbf1\n"), std::string::npos) << log.output;
+
+    // A write cut short: nothing lost (3); damage in the middle: records lost (1).
+    WriteFile(db, pristine.substr(0, pristine.size() - 5));
+    EXPECT_EQ(DbTool(dir + "check").exit_code, 3);
+    std::string damaged = pristine;
+    damaged[records[10].offset + records[10].size / 2] ^= 0x10;
+    WriteFile(db, damaged);
+    check = DbTool(dir + "check");
+    EXPECT_EQ(check.exit_code, 1) << check.output;
+    EXPECT_NE(check.output.find(": damaged: checksum mismatch at offset " +
+                                std::to_string(records[10].offset) + "; the " +
+                                std::to_string(pristine.size() - records[10].offset) +
+                                " bytes from there on hold 22 intact record(s) (written from "),
+              std::string::npos)
+        << check.output;
+    log = DbTool("show-log " + db);
+    std::string offset = std::to_string(records[10].offset);
+    EXPECT_NE(log.output.find("--     offset " + offset + std::string(11 - offset.size(), ' ') +
+                              "damaged  " +
+                              std::to_string(records[11].offset - records[10].offset) +
+                              " bytes: checksum mismatch\n"),
+              std::string::npos)
+        << log.output;
+    EXPECT_EQ(Count(log.output, " txn "), 31u) << log.output;
+
+    // vsw-dbd recovers from the prefix; while it runs, the file is not rewritten by hand, but
+    // a compaction can be asked of it.
+    ASSERT_TRUE(dbd.Start({ "--compact-records", "100000" }));
+    {
+        DbdClient c(rundir, 2000);
+        EXPECT_EQ(ReadCounter(c), 8);
+        ASSERT_TRUE(c.Transact(AddBridgeTxn("vswdbf-after")).committed);
+    }
+    CommandResult busy = DbTool(dir + "recover");
+    EXPECT_EQ(busy.exit_code, 1);
+    EXPECT_NE(busy.output.find("is in use (by vsw-dbd?): stop vsw first"), std::string::npos)
+        << busy.output;
+    EXPECT_EQ(DbTool("compact " + db).exit_code, 1);
+    CommandResult online = DbTool(dir + "compact");
+    EXPECT_EQ(online.exit_code, 0) << online.output;
+    EXPECT_EQ(online.output.rfind("vsw-dbd compacted its database from ", 0), 0u)
+        << online.output;
+    EXPECT_EQ(ReadJournal(db).size(), 2u);
+    ASSERT_EQ(dbd.Stop(), 0);
+
+    // Recovery, the operator's choice: what vsw-dbd kept, then the intact records it lost,
+    // from the saved file; a copy of what it replaces is kept. One record no longer applies:
+    // it deletes the Manager row the damaged record had inserted.
+    std::string saved = Shell("ls " + db + ".damaged-*").output;
+    saved = saved.substr(0, saved.find('\n'));
+    CommandResult recovered = DbTool(dir + "recover " + db + " " + saved);
+    EXPECT_EQ(recovered.exit_code, 0) << recovered.output;
+    EXPECT_NE(recovered.output.find("referential integrity violation: record deletes row " +
+                                    ManagerUuid(9) + ", which is not in table Manager\n"),
+              std::string::npos)
+        << recovered.output;
+    EXPECT_NE(recovered.output.find("21 record(s) after the damage applied, 1 skipped\n"),
+              std::string::npos)
+        << recovered.output;
+    EXPECT_EQ(Shell("ls " + db + ".before-recover-*").exit_code, 0);
+    EXPECT_EQ(Shell("stat -c %U:%G " + db).output, "vsw:vsw\n");
+    EXPECT_EQ(DbTool(dir + "check").exit_code, 0);
+    ASSERT_TRUE(dbd.Start());
+    {
+        DbdClient c(rundir, 2000);
+        EXPECT_EQ(ReadCounter(c), 30);
+        EXPECT_EQ(BridgeNames(c), (std::set<std::string>{ "vswdbf1", "vswdbf-after" }));
+        ASSERT_TRUE(c.Transact(CounterTxn(31)).committed);
+    }
+    ASSERT_EQ(dbd.Stop(), 0);
+
+    // Offline compaction keeps the file's owner and contents.
+    CommandResult compacted = DbTool("compact " + db);
+    EXPECT_EQ(compacted.exit_code, 0) << compacted.output;
+    EXPECT_EQ(ReadJournal(db).size(), 2u);
+    EXPECT_EQ(Shell("stat -c %U:%G " + db).output, "vsw:vsw\n");
+    ASSERT_TRUE(dbd.Start());
+    DbdClient c(rundir, 2000);
+    EXPECT_EQ(ReadCounter(c), 31);
+}
+
+TEST(DbTool, HelpAndUsageErrors)
+{
+    CommandResult help = DbTool("--help");
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char *section : { "NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "COMMANDS\n",
+                                 "OPTIONS\n", "EXIT STATUS\n", "EXAMPLES\n", "SEE ALSO\n" })
+        EXPECT_NE(help.output.find(section), std::string::npos) << section;
+    EXPECT_EQ(DbTool("").exit_code, 2);
+    EXPECT_EQ(DbTool("frobnicate").exit_code, 2);
+    EXPECT_EQ(DbTool("check a b").exit_code, 2);
+    EXPECT_EQ(DbTool("check -o x").exit_code, 2);
+    CommandResult missing = DbTool("check /nonexistent/conf.db");
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_EQ(missing.output, "vsw-dbtool: cannot read /nonexistent/conf.db: No such file or "
+                              "directory\n");
+}
+
 // ==== c. Schema upgrade ====
 
 // The built-in schema as an older version: version 0.9.0 and no Bridge.datapath_version.

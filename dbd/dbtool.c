@@ -114,19 +114,6 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-static void format_date(int64_t ms, char *buf, size_t size)
-{
-    if (ms < 0) {
-        snprintf(buf, size, "(no date)");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
-}
-
 static void default_file(const struct options *o, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/%s", o->rundir, STORE_DEFAULT_FILE);
@@ -145,8 +132,8 @@ static size_t count_rows(const struct store_examination *x)
 static void print_prefix(const struct store_examination *x)
 {
     char first[40], last[40];
-    format_date(x->first_date, first, sizeof first);
-    format_date(x->kept_until, last, sizeof last);
+    store_format_date(x->first_date, first, sizeof first);
+    store_format_date(x->kept_until, last, sizeof last);
     if (!x->schema) {
         printf("    no schema record: nothing of the database can be read\n");
         return;
@@ -182,8 +169,8 @@ static int cmd_check(const struct options *o, int argc, char **argv)
         rc = EXIT_TORN;
     } else {
         char lost_first[40], lost_last[40];
-        format_date(x.lost_first, lost_first, sizeof lost_first);
-        format_date(x.lost_last, lost_last, sizeof lost_last);
+        store_format_date(x.lost_first, lost_first, sizeof lost_first);
+        store_format_date(x.lost_last, lost_last, sizeof lost_last);
         printf("%s: damaged: %s at offset %" PRIu64 "; the %" PRIu64 " bytes from there on "
                "hold %" PRIu64 " intact record(s) (written from %s to %s), which vsw-dbd "
                "would lose (see vsw-dbtool show-log and recover); the part before:\n", path,
@@ -265,7 +252,7 @@ static void show_record(void *arg, uint64_t offset, enum journal_kind kind,
         return;
     }
     char date[40];
-    format_date(store_record_date(payload, len), date, sizeof date);
+    store_format_date(store_record_date(payload, len), date, sizeof date);
     printf("%s", date);
     const struct json *comment = json_object_get(json, "_comment");
     if (json_is_string(comment))
@@ -438,7 +425,7 @@ static void apply_record(void *arg, uint64_t offset, enum journal_kind kind,
     if (offset < r->from)
         return;
     char date[40];
-    format_date(store_record_date(payload, len), date, sizeof date);
+    store_format_date(store_record_date(payload, len), date, sizeof date);
     char *error = NULL;
     if (kind != JOURNAL_TXN) {
         printf("  skipped %s offset %" PRIu64 " (%s): a %s record\n", r->file, offset, date,

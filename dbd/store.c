@@ -80,7 +80,7 @@ static int64_t payload_date(const char *payload, size_t len)
     return strtoll(payload + start, NULL, 10);
 }
 
-static void format_date(int64_t ms, char *buf, size_t size)
+void store_format_date(int64_t ms, char *buf, size_t size)
 {
     if (ms < 0) {
         snprintf(buf, size, "unknown");
@@ -89,7 +89,8 @@ static void format_date(int64_t ms, char *buf, size_t size)
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /* ---- Opening ---- */
@@ -292,7 +293,7 @@ static void put_pair(struct json *pairs, const char *key, const char *value)
 static void put_date_pair(struct json *pairs, const char *key, int64_t ms)
 {
     char date[32];
-    format_date(ms, date, sizeof date);
+    store_format_date(ms, date, sizeof date);
     put_pair(pairs, key, date);
 }
 

@@ -115,6 +115,8 @@ struct store_examination {
 int store_examine(const char *path, struct store_examination *examination);
 void store_examination_free(struct store_examination *examination);
 
+/* `ms` since the epoch as 2024-05-01T10:00:01.456Z, or "unknown" if negative. */
+void store_format_date(int64_t ms, char *buf, size_t size);
 /* The "_date" of a record's payload (milliseconds since the epoch), or -1. */
 int64_t store_record_date(const char *payload, size_t len);
 /* The payload of a snapshot record of `db` (with its "_date"), malloc'd, or NULL. */

@@ -391,6 +391,14 @@ long ReadCounter(DbdClient &client)
     return n ? atol(n) : -1;
 }
 
+// Sets the counter to 0, then commits transactions 1 to `last`.
+void CommitCounters(DbdClient &client, long last)
+{
+    ASSERT_TRUE(InitCounter(client));
+    for (long n = 1; n <= last; n++)
+        ASSERT_TRUE(client.Transact(CounterTxn(n)).committed) << n;
+}
+
 // Checks that the database holds exactly the state transaction `n` left: the counter, the
 // window of Manager rows, each with its number and target, and the references to them.
 void ExpectCounterState(DbdClient &client, long n)
@@ -992,9 +1000,7 @@ TEST(DbdDamage, BitFlipsAnywhereNeverLoseRowsSilently)
     const long kTransactions = 500;
     {
         DbdClient c(rundir, 2000);
-        ASSERT_TRUE(InitCounter(c));
-        for (long n = 1; n <= kTransactions; n++)
-            ASSERT_TRUE(c.Transact(CounterTxn(n)).committed) << n;
+        CommitCounters(c, kTransactions);
     }
     ASSERT_EQ(dbd.Stop(), 0);
     std::string pristine = ReadFile(dbd.db_path());
@@ -1286,9 +1292,7 @@ TEST(DbTool, ChecksShowsRecoversAndCompactsAFile)
     ASSERT_TRUE(dbd.Start({ "--compact-records", "100000" }));
     {
         DbdClient c(rundir, 2000);
-        ASSERT_TRUE(InitCounter(c));
-        for (long n = 1; n <= 30; n++)
-            ASSERT_TRUE(c.Transact(CounterTxn(n)).committed);
+        CommitCounters(c, 30);
         ASSERT_TRUE(c.Transact(Commented("vsw add-br vswdbf1", AddBridgeTxn("vswdbf1")))
                         .committed);
     }
@@ -2251,9 +2255,7 @@ TEST(DbdCompaction, RecordCountAndRequestCompactTheJournal)
     DbdProcess dbd(rundir);
     ASSERT_TRUE(dbd.Start({ "--compact-records", "50" }));
     DbdClient c(rundir, 5000);
-    ASSERT_TRUE(InitCounter(c));
-    for (long n = 1; n <= 49; n++)
-        ASSERT_TRUE(c.Transact(CounterTxn(n)).committed);
+    CommitCounters(c, 49);
     EXPECT_EQ(dbd.log().find("journal: compacted"), std::string::npos);
     ASSERT_TRUE(c.Transact(CounterTxn(50)).committed);   // the 51st record since the open
     ASSERT_TRUE(WaitFor([&] { return dbd.log().find("journal: compacted") != std::string::npos; },
